@@ -1,0 +1,2 @@
+export * from './subclasses.js';
+export * from './xfer-error.js';
