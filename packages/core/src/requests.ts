@@ -60,6 +60,8 @@ export const ScoreResultSchema = z.object({
   isGreedy: z.array(z.boolean()),
   /** Log-probabilities over the whole vocabulary, one row per continuation token, when requested. */
   distributions: z.array(z.array(z.number())).optional(),
+  /** Exact KL(model ‖ reference) at each continuation position, when an engine was asked for it. */
+  kl: z.array(z.number()).optional(),
 });
 export type ScoreResult = z.infer<typeof ScoreResultSchema>;
 

@@ -1,1 +1,9 @@
-export {};
+export * from './recipes/recipes.js';
+export * from './rl/advantages.js';
+export * from './rl/prompts.js';
+export * from './loop/checkpoints.js';
+export * from './loop/driver.js';
+export * from './loop/random.js';
+export * from './loop/schedule.js';
+export * from './loop/types.js';
+export * from './data/rejection-sampling.js';

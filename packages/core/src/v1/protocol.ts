@@ -40,12 +40,21 @@ export const InitParamsSchema = z.object({
 export const RequestFrameSchema = z.discriminatedUnion('type', [
   z.object({ ...frame, type: z.literal('init'), params: InitParamsSchema }),
   z.object({ ...frame, type: z.literal('generate'), params: z.object({ requests: z.array(GenerateRequestSchema) }) }),
-  z.object({ ...frame, type: z.literal('score'), params: z.object({ requests: z.array(ScoreRequestSchema), model: z.enum(['policy', 'reference']).default('policy') }) }),
+  z.object({
+    ...frame,
+    type: z.literal('score'),
+    params: z.object({
+      requests: z.array(ScoreRequestSchema),
+      model: z.enum(['policy', 'reference']).default('policy'),
+      /** Also return the exact per-token KL(scored model ‖ reference) over the whole vocabulary. */
+      klAgainst: z.enum(['reference']).optional(),
+    }),
+  }),
   z.object({ ...frame, type: z.literal('hidden'), params: HiddenRequestSchema }),
   z.object({ ...frame, type: z.literal('tokenize'), params: z.object({ texts: z.array(z.string()) }) }),
   z.object({ ...frame, type: z.literal('detokenize'), params: z.object({ tokenIds: z.array(z.array(z.number().int())) }) }),
   z.object({ ...frame, type: z.literal('logprobs'), params: z.object({ sequences: z.array(TrainSequenceSchema), model: z.enum(['policy', 'reference']) }) }),
-  z.object({ ...frame, type: z.literal('forward-backward'), params: z.object({ sequences: z.array(TrainSequenceSchema), loss: PolicyLossSchema }) }),
+  z.object({ ...frame, type: z.literal('forward-backward'), params: z.object({ sequences: z.array(TrainSequenceSchema), loss: PolicyLossSchema, scale: z.number().positive().default(1) }) }),
   z.object({ ...frame, type: z.literal('optimizer-step'), params: z.object({ learningRate: z.number().nonnegative(), gradClip: z.number().positive().optional() }) }),
   z.object({ ...frame, type: z.literal('snapshot-reference'), params: z.object({}).default({}) }),
   z.object({ ...frame, type: z.literal('save'), params: z.object({ directory: z.string().min(1), optimizer: z.boolean().default(false) }) }),

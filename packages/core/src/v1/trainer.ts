@@ -87,7 +87,12 @@ export interface TrainerV1 {
   detokenize(tokenIds: readonly number[][]): Promise<string[]>;
   /** Per-token logprobs of each completion under the policy or the frozen reference. */
   logprobs(sequences: readonly TrainSequence[], model: 'policy' | 'reference'): Promise<number[][]>;
-  forwardBackward(sequences: readonly TrainSequence[], loss: PolicyLoss): Promise<ForwardBackwardResult>;
+  /**
+   * Add the gradient of `scale · loss(sequences)` to the accumulated gradients. With gradient accumulation
+   * the driver passes `scale` = this micro-batch's share of the batch (its tokens ÷ the batch's tokens for
+   * token-mean) so the accumulated gradient equals the gradient of the whole batch's loss. Default 1.
+   */
+  forwardBackward(sequences: readonly TrainSequence[], loss: PolicyLoss, options?: { scale?: number }): Promise<ForwardBackwardResult>;
   optimizerStep(options: { learningRate: number; gradClip?: number }): Promise<OptimizerStepResult>;
   /** Freeze a copy of the current policy as the KL reference. */
   snapshotReference(): Promise<void>;
