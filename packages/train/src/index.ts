@@ -7,3 +7,4 @@ export * from './loop/random.js';
 export * from './loop/schedule.js';
 export * from './loop/types.js';
 export * from './data/rejection-sampling.js';
+export * from './pretrain/index.js';

@@ -1,0 +1,103 @@
+import { parseWith, ValidationError } from '@xfer/core';
+import { z } from 'zod';
+
+/**
+ * A pretraining preset: the base model's architecture (engine-nano `config.json` fields, passed as they are
+ * to the trainer factory), the corpus, and the optimisation. Presets are data, validated with zod.
+ */
+export const PretrainPresetSchema = z.object({
+  name: z.string().min(1),
+  /** Architecture fields as in a Qwen3 `config.json` (hidden_size, num_hidden_layers...). */
+  architecture: z.record(z.string(), z.union([z.number(), z.boolean()])),
+  corpus: z.object({
+    /** Training items per nano task (a number for all, or per task id). */
+    itemsPerTask: z.union([z.number().int().positive(), z.record(z.string(), z.number().int().nonnegative())]),
+    knowledgeRepeats: z.number().int().nonnegative(),
+  }),
+  steps: z.number().int().positive(),
+  /** Sequences per optimizer step. */
+  batchSize: z.number().int().positive(),
+  /** Sequences per forward/backward (gradient accumulation = batch / micro-batch). */
+  microBatchSize: z.number().int().positive(),
+  learningRate: z.number().positive(),
+  warmupSteps: z.number().int().nonnegative(),
+  /** Final learning rate of the cosine decay, as a fraction of the peak. */
+  minLrRatio: z.number().min(0).max(1),
+  weightDecay: z.number().min(0),
+  beta1: z.number().min(0).max(1),
+  beta2: z.number().min(0).max(1),
+  gradClip: z.number().positive().nullable(),
+  /** Longer sequences (prompt + completion tokens) are left out of the corpus. */
+  maxSequenceLength: z.number().int().positive(),
+});
+export type PretrainPreset = z.infer<typeof PretrainPresetSchema>;
+export type PretrainPresetInput = z.input<typeof PretrainPresetSchema>;
+
+/**
+ * `nano`: the shipped `nano-base` (sized so that pretraining fits in 30 minutes on a 2-core CPU and leaves
+ * every nano task between chance and perfect). `tiny`: a seconds-long smoke preset for tests.
+ */
+export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
+  nano: {
+    name: 'nano',
+    architecture: {
+      vocab_size: 264,
+      hidden_size: 128,
+      intermediate_size: 384,
+      num_hidden_layers: 4,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      head_dim: 32,
+      max_position_embeddings: 256,
+    },
+    corpus: { itemsPerTask: 4000, knowledgeRepeats: 8 },
+    steps: 1500,
+    batchSize: 32,
+    microBatchSize: 32,
+    learningRate: 3e-3,
+    warmupSteps: 50,
+    minLrRatio: 0.1,
+    weightDecay: 0,
+    beta1: 0.9,
+    beta2: 0.95,
+    gradClip: 1,
+    maxSequenceLength: 256,
+  },
+  tiny: {
+    name: 'tiny',
+    architecture: {
+      vocab_size: 264,
+      hidden_size: 32,
+      intermediate_size: 64,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      num_key_value_heads: 1,
+      head_dim: 16,
+      max_position_embeddings: 256,
+    },
+    corpus: { itemsPerTask: 8, knowledgeRepeats: 1 },
+    steps: 6,
+    batchSize: 8,
+    microBatchSize: 4,
+    learningRate: 1e-2,
+    warmupSteps: 2,
+    minLrRatio: 0.1,
+    weightDecay: 0.01,
+    beta1: 0.9,
+    beta2: 0.95,
+    gradClip: 1,
+    maxSequenceLength: 256,
+  },
+};
+
+/** A preset by name, with field overrides; a bad override throws a ValidationError naming the field. */
+export function resolvePretrainPreset(name: string, overrides: Partial<PretrainPresetInput> = {}): PretrainPreset {
+  const base = pretrainPresets[name];
+  if (!base) {
+    throw new ValidationError({
+      field: 'preset',
+      message: `unknown pretraining preset "${name}" (known: ${Object.keys(pretrainPresets).join(', ')})`,
+    });
+  }
+  return parseWith(PretrainPresetSchema, { ...base, ...overrides }, { field: 'preset' });
+}
