@@ -1,1 +1,4 @@
-export {};
+export * from './engines.js';
+export * from './math-task.js';
+export * from './train-recipe.js';
+export * from './repro.js';
