@@ -86,6 +86,16 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
     }
   }
 
+  /** Seconds spent per phase in the current step (reported as `time/<phase>` metrics). */
+  let timings = { rollout: 0, reward: 0, logprobs: 0, train: 0 };
+  const timed = async <T>(phase: keyof typeof timings, work: () => Promise<T>): Promise<T> => {
+    const begin = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[phase] += (performance.now() - begin) / 1000;
+    }
+  };
   const tokenCache = new Map<string, number[]>();
   const tokenize = async (texts: readonly string[]): Promise<number[][]> => {
     const missing = [...new Set(texts.filter((text) => !tokenCache.has(text)))];
@@ -107,7 +117,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
       const microTokens = micro.reduce((sum, s) => sum + s.completionTokenIds.length, 0);
       const scale =
         loss.aggregation === 'token-mean' ? microTokens / tokenCount : loss.aggregation === 'sequence-mean' ? micro.length / sequences.length : 1;
-      const result = await trainer.forwardBackward(micro, loss, { scale });
+      const result = await timed('train', () => trainer.forwardBackward(micro, loss, { scale }));
       const share = microTokens / tokenCount;
       statistics.loss += result.loss * (loss.aggregation === 'token-sum' ? 1 : scale);
       statistics.kl += result.kl * share;
@@ -117,7 +127,9 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
         statistics.entropySeen = true;
       }
     }
-    const step = await trainer.optimizerStep({ learningRate, ...(config.gradClip === null ? {} : { gradClip: config.gradClip }) });
+    const step = await timed('train', () =>
+      trainer.optimizerStep({ learningRate, ...(config.gradClip === null ? {} : { gradClip: config.gradClip }) }),
+    );
     return { ...statistics, tokens: tokenCount, gradNorm: step.gradNorm };
   };
 
@@ -156,8 +168,11 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
         sampling: { ...sampling, seed: deriveSeed(config.seed, 'rollout', step, attempt, item.id, sample) },
       })),
     );
-    const results: GenerateResult[] = await generateAll(engine, requests, options.signal ? { signal: options.signal } : undefined);
-    return Promise.all(
+    const results: GenerateResult[] = await timed('rollout', () =>
+      generateAll(engine, requests, options.signal ? { signal: options.signal } : undefined),
+    );
+    return timed('reward', () =>
+      Promise.all(
       results.map(async (result) => {
         const group = Number(result.id.split(':')[0]);
         const item = items[group - firstGroup]!;
@@ -172,6 +187,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
           correct: verdict.correct,
         };
       }),
+      ),
     );
   };
 
@@ -230,13 +246,13 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
 
     const plain = sequences.map((s) => s.sequence);
     if (levers.loss.clip) {
-      const old = await trainer.logprobs(plain, 'policy');
+      const old = await timed('logprobs', () => trainer.logprobs(plain, 'policy'));
       plain.forEach((sequence, index) => {
         sequence.oldLogprobs = old[index]!;
       });
     }
     if (levers.loss.klBeta > 0) {
-      const reference = await trainer.logprobs(plain, 'reference');
+      const reference = await timed('logprobs', () => trainer.logprobs(plain, 'reference'));
       plain.forEach((sequence, index) => {
         sequence.refLogprobs = reference[index]!;
       });
@@ -276,9 +292,13 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
   for (let step = startStep; step < totalSteps; step++) {
     if (options.signal?.aborted) throw new XferError({ code: 'CANCELLED', message: `training cancelled at step ${step}` });
     const learningRate = learningRateAt(config.schedule, config.learningRate, step, totalSteps);
+    timings = { rollout: 0, reward: 0, logprobs: 0, train: 0 };
+    const stepStarted = performance.now();
     const statistics = recipe.mode === 'sft' ? await sftStep(step, learningRate) : await rlStep(step, learningRate);
     if (!Number.isFinite(statistics.loss)) throw new TrainingDivergedError({ step, tensor: 'loss', value: statistics.loss });
     if (!Number.isFinite(statistics.gradNorm)) throw new TrainingDivergedError({ step, tensor: 'gradient norm', value: statistics.gradNorm });
+    const stepSeconds = (performance.now() - stepStarted) / 1000;
+    const phases = timings.rollout + timings.reward + timings.logprobs + timings.train;
     tokensSeen += statistics.tokens;
     const elapsed = (performance.now() - loopStarted) / 1000;
     const done = step + 1 - startStep;
@@ -292,6 +312,12 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
       tokens_per_second: tokensPerSecond,
       ...(statistics.entropy === undefined ? {} : { entropy: statistics.entropy }),
       ...statistics.extra,
+      'time/step': stepSeconds,
+      'time/rollout': timings.rollout,
+      'time/reward': timings.reward,
+      'time/logprobs': timings.logprobs,
+      'time/train': timings.train,
+      'time/driver': Math.max(0, stepSeconds - phases),
     };
     const points: MetricRecord[] = Object.entries(last).map(([name, value]) => ({ name, step: step + 1, value }));
     await options.recorder?.metrics(points);
