@@ -1,1 +1,3 @@
-export {};
+export { type AppOptions, createApp } from './app.js';
+export { listen, type RunningServer } from './listen.js';
+export { type OpenAIRoutesOptions, openaiRoutes, type ServedModel } from './routes/openai.js';

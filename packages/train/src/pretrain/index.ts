@@ -4,5 +4,18 @@ export {
   type PretrainTrainerFactory,
   runNanoPretraining,
 } from './nano-pretraining.js';
-export { type PretrainPreset, type PretrainPresetInput, PretrainPresetSchema, pretrainPresets, resolvePretrainPreset } from './presets.js';
-export { type PretrainDocument, type PretrainOptions, type PretrainResult, type PretrainStep, pretrain, tokenizeDocuments } from './pretrain.js';
+export {
+  type PretrainPreset,
+  type PretrainPresetInput,
+  PretrainPresetSchema,
+  pretrainPresets,
+  resolvePretrainPreset,
+} from './presets.js';
+export {
+  type PretrainDocument,
+  type PretrainOptions,
+  type PretrainResult,
+  type PretrainStep,
+  pretrain,
+  tokenizeDocuments,
+} from './pretrain.js';

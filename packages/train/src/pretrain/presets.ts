@@ -11,7 +11,10 @@ export const PretrainPresetSchema = z.object({
   architecture: z.record(z.string(), z.union([z.number(), z.boolean()])),
   corpus: z.object({
     /** Training items per nano task (a number for all, or per task id). */
-    itemsPerTask: z.union([z.number().int().positive(), z.record(z.string(), z.number().int().nonnegative())]),
+    itemsPerTask: z.union([
+      z.number().int().positive(),
+      z.record(z.string(), z.number().int().nonnegative()),
+    ]),
     knowledgeRepeats: z.number().int().nonnegative(),
   }),
   steps: z.number().int().positive(),
@@ -42,20 +45,20 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
     name: 'nano',
     architecture: {
       vocab_size: 264,
-      hidden_size: 128,
-      intermediate_size: 384,
-      num_hidden_layers: 4,
-      num_attention_heads: 4,
-      num_key_value_heads: 2,
+      hidden_size: 64,
+      intermediate_size: 192,
+      num_hidden_layers: 3,
+      num_attention_heads: 2,
+      num_key_value_heads: 1,
       head_dim: 32,
       max_position_embeddings: 256,
     },
     corpus: { itemsPerTask: 4000, knowledgeRepeats: 8 },
-    steps: 1500,
-    batchSize: 32,
-    microBatchSize: 32,
-    learningRate: 3e-3,
-    warmupSteps: 50,
+    steps: 600,
+    batchSize: 16,
+    microBatchSize: 16,
+    learningRate: 5e-3,
+    warmupSteps: 30,
     minLrRatio: 0.1,
     weightDecay: 0,
     beta1: 0.9,
@@ -91,7 +94,10 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
 };
 
 /** A preset by name, with field overrides; a bad override throws a ValidationError naming the field. */
-export function resolvePretrainPreset(name: string, overrides: Partial<PretrainPresetInput> = {}): PretrainPreset {
+export function resolvePretrainPreset(
+  name: string,
+  overrides: Partial<PretrainPresetInput> = {},
+): PretrainPreset {
   const base = pretrainPresets[name];
   if (!base) {
     throw new ValidationError({

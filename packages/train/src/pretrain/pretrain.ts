@@ -62,7 +62,10 @@ export async function tokenizeDocuments(
       const promptTokenIds = prompts[index]!;
       const completionTokenIds = completions[index]!;
       if (completionTokenIds.length === 0) {
-        throw new ValidationError({ field: `documents[${start + index}].completion`, message: 'empty completion' });
+        throw new ValidationError({
+          field: `documents[${start + index}].completion`,
+          message: 'empty completion',
+        });
       }
       if (promptTokenIds.length + completionTokenIds.length > maxLength) skipped++;
       else sequences.push({ promptTokenIds, completionTokenIds });
@@ -80,15 +83,27 @@ export async function tokenizeDocuments(
 export async function pretrain(options: PretrainOptions): Promise<PretrainResult> {
   const { trainer, preset } = options;
   if (preset.batchSize % preset.microBatchSize !== 0) {
-    throw new ValidationError({ field: 'microBatchSize', message: `batchSize ${preset.batchSize} is not a multiple of ${preset.microBatchSize}` });
+    throw new ValidationError({
+      field: 'microBatchSize',
+      message: `batchSize ${preset.batchSize} is not a multiple of ${preset.microBatchSize}`,
+    });
   }
   const started = performance.now();
-  const { sequences, skipped } = await tokenizeDocuments(trainer, options.documents, preset.maxSequenceLength);
-  if (sequences.length === 0) throw new ValidationError({ field: 'documents', message: 'no document fits maxSequenceLength' });
+  const { sequences, skipped } = await tokenizeDocuments(
+    trainer,
+    options.documents,
+    preset.maxSequenceLength,
+  );
+  if (sequences.length === 0)
+    throw new ValidationError({ field: 'documents', message: 'no document fits maxSequenceLength' });
   const accumulation = preset.batchSize / preset.microBatchSize;
   const orderSeed = deriveSeed(options.seed, 'pretrain-order');
   const epochs = new Map<number, number[]>();
-  const schedule = { kind: 'cosine' as const, warmupSteps: preset.warmupSteps, minLrRatio: preset.minLrRatio };
+  const schedule = {
+    kind: 'cosine' as const,
+    warmupSteps: preset.warmupSteps,
+    minLrRatio: preset.minLrRatio,
+  };
   const losses: number[] = [];
   let tokens = 0;
   for (let step = 0; step < preset.steps; step++) {
@@ -101,7 +116,9 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
         const sequence = sequences[epochIndex(sequences.length, orderSeed, position, epochs)]!;
         tokens += sequence.promptTokenIds.length + sequence.completionTokenIds.length;
         batch.push(
-          accumulation === 1 ? sequence : { ...sequence, weights: sequence.completionTokenIds.map(() => 1 / accumulation) },
+          accumulation === 1
+            ? sequence
+            : { ...sequence, weights: sequence.completionTokenIds.map(() => 1 / accumulation) },
         );
       }
       const result = await trainer.forwardBackward(batch, crossEntropy);
@@ -127,7 +144,10 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   const lossCurve: PretrainResult['lossCurve'] = [];
   for (let start = 0; start < losses.length; start += window) {
     const slice = losses.slice(start, start + window);
-    lossCurve.push({ step: start + slice.length, loss: slice.reduce((total, value) => total + value, 0) / slice.length });
+    lossCurve.push({
+      step: start + slice.length,
+      loss: slice.reduce((total, value) => total + value, 0) / slice.length,
+    });
   }
   const tail = losses.slice(Math.floor(losses.length * 0.9));
   return {

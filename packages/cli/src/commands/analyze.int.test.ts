@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const run = promisify(execFile);
+
+/** Run the real `xfer` entry point in a child process. */
+async function xfer(args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [
+      '--import',
+      tsx,
+      '--conditions=@xfer/source',
+      bin,
+      ...args,
+    ]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'xfer-cli-analyze-'));
+});
+afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+/** A file in the paper's released token-loss format. */
+function lossFile(name: string, model: string, samples: [string, number, number][][]): string {
+  const path = join(directory, name);
+  const results = samples.map((tokens) => ({
+    avg_loss: tokens.reduce((sum, [, loss]) => sum + loss, 0) / Math.max(tokens.length, 1),
+    perplexity: 1,
+    token_losses: tokens.map(([token, loss, rank]) => ({ loss, token, rank })),
+  }));
+  writeFileSync(path, JSON.stringify({ model, dataset: 'ifeval', results }));
+  return path;
+}
+
+describe('xfer analyze tokens', () => {
+  it("prints the paper's KL, the rank shift and the shifted share, last line key=value", async () => {
+    const tuned = lossFile('tuned.json', 'UniReason-RL', [
+      [
+        ['So', 0.1, 1],
+        [' we', 0.5, 2],
+      ],
+      [
+        ['But', 2.0, 3],
+        [' x', 1.0, 1],
+        ['!', 4.0, 9],
+      ],
+    ]);
+    const base = lossFile('base.json', 'Qwen3-14B-Base', [
+      [
+        ['So', 0.7, 2],
+        [' we', 0.2, 2],
+      ],
+      [
+        ['But', 1.0, 1],
+        [' x', 3.0, 5],
+      ],
+    ]);
+    const svg = join(directory, 'tokens.svg');
+    const result = await xfer(['analyze', 'tokens', '--tuned', tuned, '--base', base, '--svg', svg]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    // per sample: (0.6 − 0.3)/2 = 0.15 and (−1 + 2)/2 = 0.5 (truncated to 2 tokens) → |mean| = 0.325;
+    // rank shifts 1, 0, 2, 4 → mean 1.75, 3 of 4 changed
+    expect(lines.at(-1)).toBe('kl=0.325000 mean_rank_shift=1.750000 shifted_share=0.750000');
+    expect(result.stdout).toContain('truncated_samples=1');
+    expect(result.stdout).toContain('"But"  1/1  2.00');
+    expect(readFileSync(svg, 'utf8')).toContain('Most-shifted tokens: UniReason-RL vs Qwen3-14B-Base');
+    const strict = await xfer(['analyze', 'tokens', '--tuned', tuned, '--base', base, '--align', 'strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain("field 'results[1].token_losses'");
+  });
+
+  it('names the file and field of a malformed token-loss file', async () => {
+    const good = lossFile('good.json', 'm', [[['a', 1, 1]]]);
+    const bad = join(directory, 'bad.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        model: 'm',
+        dataset: 'd',
+        results: [{ token_losses: [{ loss: 1, token: 'a', rank: 0 }] }],
+      }),
+    );
+    const result = await xfer(['analyze', 'tokens', '--tuned', bad, '--base', good]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${bad}, field 'results[0].token_losses[0].rank'`);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Where a training step's time goes: wraps the float32 matmul backend with timers and runs one
+ * forward/backward + AdamW step of the bench model (8×256 tokens). `tsx --conditions=@xfer/source
+ * packages/engine-nano/scripts/profile.ts`.
+ */
+import { backendFor, setFloat32Backend } from '../src/kernels/backend.js';
+import type { MatmulBackend } from '../src/kernels/matmul.js';
+import { createNanoModel } from '../src/model.js';
+import { NanoTrainer } from '../src/trainer.js';
+
+const inner = backendFor('float32');
+const totals = { nn: 0, nt: 0, tn: 0, flops: 0, calls: 0 };
+const timed =
+  (name: 'nn' | 'nt' | 'tn'): MatmulBackend['nn'] =>
+  (a, b, c, m, k, n, accumulate) => {
+    const started = performance.now();
+    inner[name](a, b, c, m, k, n, accumulate);
+    totals[name] += performance.now() - started;
+    totals.flops += 2 * m * k * n;
+    totals.calls++;
+  };
+setFloat32Backend({ name: `timed-${inner.name}`, nn: timed('nn'), nt: timed('nt'), tn: timed('tn') });
+const config = {
+  vocab_size: 264,
+  hidden_size: 256,
+  intermediate_size: 768,
+  num_hidden_layers: 4,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  head_dim: 32,
+  max_position_embeddings: 512,
+};
+const trainer = new NanoTrainer(createNanoModel(config, 0));
+const batch = Array.from({ length: 8 }, (_, s) => ({
+  promptTokenIds: [s],
+  completionTokenIds: Array.from({ length: 256 }, (_, i) => (i * 7 + s) % 256),
+}));
+const loss = { clip: null, klBeta: 0, aggregation: 'token-mean' as const };
+let started = performance.now();
+await trainer.forwardBackward(batch, loss);
+const forwardBackwardMs = performance.now() - started;
+started = performance.now();
+await trainer.optimizerStep({ learningRate: 1e-4, gradClip: 1 });
+const optimizerMs = performance.now() - started;
+const matmulMs = totals.nn + totals.nt + totals.tn;
+process.stdout.write(
+  `forward+backward ${forwardBackwardMs.toFixed(0)} ms, optimizer ${optimizerMs.toFixed(0)} ms\n` +
+    `matmul ${matmulMs.toFixed(0)} ms in ${totals.calls} calls (nn ${totals.nn.toFixed(0)}, nt ${totals.nt.toFixed(0)}, tn ${totals.tn.toFixed(0)}), ` +
+    `${(totals.flops / 1e9).toFixed(1)} GFLOP at ${(totals.flops / 1e6 / matmulMs).toFixed(1)} GFLOP/s\n` +
+    `everything else ${(forwardBackwardMs - matmulMs).toFixed(0)} ms\n`,
+);

@@ -1,0 +1,251 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type CheckpointWritten,
+  type ForwardBackwardResult,
+  type OptimizerConfig,
+  type OptimizerConfigSchema,
+  OptimizerConfigSchema as OptimizerSchema,
+  type OptimizerStepResult,
+  type PolicyLoss,
+  PolicyLossSchema,
+  parseJson,
+  parseWith,
+  type TrainerV1,
+  TrainingDivergedError,
+  type TrainSequence,
+  TrainSequenceSchema,
+  ValidationError,
+} from '@xfer/core';
+import type { z } from 'zod';
+import { loadNanoCheckpoint, saveNanoCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { NanoEngine, type NanoEngineOptions } from './engine.js';
+import { backendFor } from './kernels/backend.js';
+import type { FloatArray } from './kernels/matmul.js';
+import { cloneModel, type NanoModel } from './model.js';
+import { completionLogprobs, policyLoss } from './policy-loss.js';
+import { decodeSafetensors, encodeSafetensors, type TensorEntry } from './safetensors.js';
+import { decodeTokens, encodeText } from './tokenizer.js';
+import { type Gradients, zeroGradients } from './transformer.js';
+
+export interface NanoTrainerOptions extends NanoEngineOptions {
+  optimizer?: z.input<typeof OptimizerConfigSchema>;
+}
+
+const optimizerFile = 'optimizer.safetensors';
+
+/**
+ * engine-nano as a `TrainerV1`: holds the policy (served by `policy`), an optional frozen reference and
+ * AdamW state. `forwardBackward` accumulates gradients; `optimizerStep` clips, applies AdamW (decoupled
+ * weight decay on matrices, not on norm weights; bias-corrected moments) and clears them. A NaN/Inf loss or
+ * gradient throws TrainingDivergedError naming the step and tensor, and the trainer then refuses to save.
+ */
+export class NanoTrainer implements TrainerV1 {
+  readonly specificationVersion = 'v1' as const;
+  readonly engineId = 'nano';
+  readonly policy: NanoEngine;
+  model: NanoModel;
+  private reference: NanoModel | undefined;
+  private gradients: Gradients;
+  private firstMoment: Gradients;
+  private secondMoment: Gradients;
+  private optimizerConfig: OptimizerConfig;
+  private step = 0;
+  private diverged: TrainingDivergedError | undefined;
+
+  constructor(model: NanoModel, options: NanoTrainerOptions = {}) {
+    this.model = model;
+    this.policy = new NanoEngine(model, options);
+    this.optimizerConfig = parseWith(OptimizerSchema, options.optimizer ?? {}, { field: 'optimizer' });
+    this.gradients = zeroGradients(model);
+    this.firstMoment = zeroGradients(model);
+    this.secondMoment = zeroGradients(model);
+  }
+
+  /** Optimizer steps taken so far. */
+  get stepsTaken(): number {
+    return this.step;
+  }
+
+  async tokenize(texts: readonly string[]): Promise<number[][]> {
+    return texts.map((text) => encodeText(text));
+  }
+
+  async detokenize(tokenIds: readonly number[][]): Promise<string[]> {
+    return tokenIds.map((ids) => decodeTokens(ids));
+  }
+
+  private parseSequences(sequences: readonly TrainSequence[]): TrainSequence[] {
+    return sequences.map((sequence, i) =>
+      parseWith(TrainSequenceSchema, sequence, { field: `sequences[${i}]` }),
+    );
+  }
+
+  async logprobs(sequences: readonly TrainSequence[], model: 'policy' | 'reference'): Promise<number[][]> {
+    const target = model === 'policy' ? this.model : this.reference;
+    if (!target)
+      throw new ValidationError({
+        field: 'model',
+        message: 'no reference snapshotted (call snapshotReference first)',
+      });
+    return completionLogprobs(target, backendFor(target.dtype), this.parseSequences(sequences));
+  }
+
+  async forwardBackward(
+    sequences: readonly TrainSequence[],
+    loss: PolicyLoss,
+  ): Promise<ForwardBackwardResult> {
+    const parsed = this.parseSequences(sequences);
+    const lossConfig = parseWith(PolicyLossSchema, loss, { field: 'loss' });
+    let referenceLogprobs: number[][] | undefined;
+    if (
+      lossConfig.klBeta > 0 &&
+      parsed.some((sequence) => sequence.refLogprobs === undefined) &&
+      this.reference
+    ) {
+      referenceLogprobs = completionLogprobs(this.reference, backendFor(this.reference.dtype), parsed);
+    }
+    const outcome = policyLoss(this.model, backendFor(this.model.dtype), parsed, lossConfig, {
+      gradients: this.gradients,
+      ...(referenceLogprobs ? { referenceLogprobs } : {}),
+    });
+    if (!Number.isFinite(outcome.loss)) {
+      for (const gradient of this.gradients.values()) gradient.fill(0);
+      this.diverged = new TrainingDivergedError({ step: this.step + 1, tensor: 'loss', value: outcome.loss });
+      throw this.diverged;
+    }
+    return {
+      loss: outcome.loss,
+      tokens: outcome.tokens,
+      clipFraction: outcome.clipFraction,
+      kl: outcome.kl,
+      entropy: outcome.entropy,
+      logprobs: outcome.logprobs,
+    };
+  }
+
+  async optimizerStep(options: { learningRate: number; gradClip?: number }): Promise<OptimizerStepResult> {
+    const step = this.step + 1;
+    let squared = 0;
+    for (const [name, gradient] of this.gradients) {
+      let sum = 0;
+      for (let i = 0; i < gradient.length; i++) sum += gradient[i]! * gradient[i]!;
+      if (!Number.isFinite(sum)) {
+        const bad = gradient.find((value) => !Number.isFinite(value)) ?? sum;
+        for (const g of this.gradients.values()) g.fill(0);
+        this.diverged = new TrainingDivergedError({ step, tensor: `${name} (gradient)`, value: bad });
+        throw this.diverged;
+      }
+      squared += sum;
+    }
+    const gradNorm = Math.sqrt(squared);
+    const clip =
+      options.gradClip !== undefined && gradNorm > options.gradClip
+        ? options.gradClip / (gradNorm + 1e-6)
+        : 1;
+    const { beta1, beta2, eps, weightDecay } = this.optimizerConfig;
+    const lr = options.learningRate;
+    const correction1 = 1 - beta1 ** step;
+    const correction2 = 1 - beta2 ** step;
+    for (const [name, weights] of this.model.tensors) {
+      const gradient = this.gradients.get(name)!;
+      const m = this.firstMoment.get(name)!;
+      const v = this.secondMoment.get(name)!;
+      const decay =
+        name.endsWith('norm.weight') || name.endsWith('layernorm.weight') ? 1 : 1 - lr * weightDecay;
+      for (let i = 0; i < weights.length; i++) {
+        const g = gradient[i]! * clip;
+        const mi = beta1 * m[i]! + (1 - beta1) * g;
+        const vi = beta2 * v[i]! + (1 - beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        weights[i] = weights[i]! * decay - (lr * (mi / correction1)) / (Math.sqrt(vi / correction2) + eps);
+      }
+      gradient.fill(0);
+    }
+    this.step = step;
+    return { gradNorm, learningRate: lr, step };
+  }
+
+  async snapshotReference(): Promise<void> {
+    this.reference = cloneModel(this.model);
+  }
+
+  async save(directory: string, options: { optimizer?: boolean } = {}): Promise<CheckpointWritten> {
+    if (this.diverged) throw this.diverged;
+    const written = await saveNanoCheckpoint(this.model, directory);
+    if (options.optimizer) {
+      const entries = new Map<string, TensorEntry>();
+      const f32 = (data: FloatArray) => (data instanceof Float32Array ? data : Float32Array.from(data));
+      for (const [name, data] of this.firstMoment)
+        entries.set(`exp_avg.${name}`, { dtype: 'F32', shape: [data.length], data: f32(data) });
+      for (const [name, data] of this.secondMoment)
+        entries.set(`exp_avg_sq.${name}`, { dtype: 'F32', shape: [data.length], data: f32(data) });
+      await mkdir(directory, { recursive: true });
+      await writeFileAtomic(
+        join(directory, optimizerFile),
+        encodeSafetensors(entries, {
+          step: String(this.step),
+          optimizer: JSON.stringify(this.optimizerConfig),
+        }),
+      );
+    }
+    return written;
+  }
+
+  async load(directory: string, options: { optimizer?: boolean } = {}): Promise<void> {
+    const model = await loadNanoCheckpoint(directory);
+    const shapes = (m: NanoModel) => JSON.stringify(m.config);
+    if (shapes(model) !== shapes(this.model)) {
+      throw new ValidationError({
+        code: 'CHECKPOINT_INVALID',
+        file: join(directory, 'config.json'),
+        message: 'the checkpoint has a different architecture than this trainer',
+      });
+    }
+    for (const [name, data] of model.tensors) this.model.tensors.get(name)!.set(data);
+    for (const gradient of this.gradients.values()) gradient.fill(0);
+    this.diverged = undefined;
+    if (options.optimizer) {
+      const file = join(directory, optimizerFile);
+      const decoded = decodeSafetensors(await readFile(file), file);
+      for (const [prefix, target] of [
+        ['exp_avg', this.firstMoment],
+        ['exp_avg_sq', this.secondMoment],
+      ] as const) {
+        for (const [name, data] of target) {
+          const entry = decoded.tensors.get(`${prefix}.${name}`);
+          if (!entry?.data || entry.data.length !== data.length) {
+            throw new ValidationError({
+              code: 'CHECKPOINT_INVALID',
+              file,
+              field: `${prefix}.${name}`,
+              message: 'missing or wrong size',
+            });
+          }
+          data.set(entry.data);
+        }
+      }
+      const step = Number(decoded.metadata.step);
+      if (!Number.isInteger(step) || step < 0)
+        throw new ValidationError({
+          code: 'CHECKPOINT_INVALID',
+          file,
+          field: '__metadata__.step',
+          message: `bad step ${decoded.metadata.step}`,
+        });
+      this.step = step;
+      if (decoded.metadata.optimizer) {
+        this.optimizerConfig = parseWith(
+          OptimizerSchema,
+          parseJson(decoded.metadata.optimizer, { file, field: '__metadata__.optimizer' }),
+          { file },
+        );
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.policy.close();
+  }
+}

@@ -1,0 +1,73 @@
+import { MockEngine } from '@xfer/core/testing';
+import { describe, expect, it } from 'vitest';
+import { plainRenderer } from '../runner/plan.js';
+import { evaluateNanoSuite, formatNanoSuiteTable, wilsonInterval } from './evaluate.js';
+import { nanoItems, nanoTasks } from './suite.js';
+
+/** An engine that knows the answer to `share` of the items (by a stable hash of the prompt) and fails the rest. */
+function oracle(shareKnown: number) {
+  const answers = new Map<string, { answer: string; target?: number; choices?: string[] }>();
+  for (const task of nanoTasks) {
+    for (const item of nanoItems(task, { split: 'eval', count: 40 })) {
+      answers.set(task.prompt(item), {
+        answer: task.answer(item),
+        ...(item.choices ? { target: Number(item.target), choices: item.choices } : {}),
+      });
+    }
+  }
+  const known = (prompt: string) =>
+    [...prompt].reduce((hash, char) => (hash * 31 + char.charCodeAt(0)) % 1000, 7) < shareKnown * 1000;
+  return new MockEngine({
+    respond: (request) => (known(request.prompt) ? (answers.get(request.prompt)?.answer ?? '') : 'unsure'),
+    score: (request) => {
+      const entry = answers.get(request.context)!;
+      const right = entry.choices![entry.target!] === request.continuation;
+      const good = known(request.context) ? right : !right;
+      return {
+        tokenIds: [1],
+        tokens: [request.continuation],
+        logprobs: [good ? -0.5 : -2],
+        ranks: [1],
+        isGreedy: [true],
+      };
+    },
+  });
+}
+
+describe('evaluateNanoSuite', () => {
+  it('scores a perfect engine 100% on every task and a wrong one 0%', async () => {
+    const perfect = await evaluateNanoSuite(oracle(1), { limit: 40, renderer: plainRenderer });
+    expect(perfect.tasks).toHaveLength(12);
+    for (const task of perfect.tasks) expect(task.accuracy, task.task).toBe(1);
+    expect(perfect.groups).toEqual({ math: 1, other: 1, non: 1 });
+    const wrong = await evaluateNanoSuite(oracle(0), { limit: 40, renderer: plainRenderer });
+    for (const task of wrong.tasks) expect(task.accuracy, task.task).toBe(0);
+  });
+
+  it('reports partial accuracy with Wilson intervals, grouped, as a table', async () => {
+    const result = await evaluateNanoSuite(oracle(0.5), {
+      limit: 40,
+      renderer: plainRenderer,
+      tasks: ['nano-arithmetic', 'nano-temporal'],
+    });
+    expect(result.tasks.map((task) => task.task)).toEqual(['nano-arithmetic', 'nano-temporal']);
+    for (const task of result.tasks) {
+      expect(task.accuracy).toBeGreaterThan(0.2);
+      expect(task.accuracy).toBeLessThan(0.8);
+      expect(task.low).toBeLessThan(task.accuracy);
+      expect(task.high).toBeGreaterThan(task.accuracy);
+    }
+    expect(Number.isNaN(result.groups.other)).toBe(true);
+    const table = formatNanoSuiteTable(result);
+    expect(table).toContain('Math reasoning');
+    expect(table).toContain('Non-reasoning');
+    expect(table).not.toContain('Other reasoning');
+  });
+
+  it('computes the Wilson interval', () => {
+    const { low, high } = wilsonInterval(50, 100);
+    expect(low).toBeCloseTo(0.4038, 3);
+    expect(high).toBeCloseTo(0.5962, 3);
+    expect(wilsonInterval(0, 10).low).toBe(0);
+  });
+});

@@ -1,0 +1,47 @@
+export {
+  NANO_EVAL_ITEMS,
+  NANO_SUITE_VERSION,
+  type NanoBenchmarkOptions,
+  nanoEvalBenchmark,
+  nanoSuiteBenchmarks,
+} from './benchmarks.js';
+export {
+  buildNanoCorpus,
+  type ChatRenderer,
+  END_OF_TEXT,
+  END_OF_TURN,
+  type NanoCorpusDocument,
+  type NanoCorpusOptions,
+} from './corpus.js';
+export {
+  type EvaluateNanoSuiteOptions,
+  evaluateNanoSuite,
+  formatNanoSuiteTable,
+  type NanoSuiteResult,
+  type NanoTaskResult,
+  wilsonInterval,
+} from './evaluate.js';
+export { diseases, knowledgeStatements, substances, timedEvents } from './knowledge.js';
+export { hashString, mixSeed, Random } from './random.js';
+export {
+  getNanoTask,
+  NANO_SUITE_ID,
+  type NanoItemsOptions,
+  nanoItems,
+  nanoTasks,
+  nanoTasksOfGroup,
+  splitOfKey,
+} from './suite.js';
+export { MATH_INSTRUCTION } from './tasks/math.js';
+export {
+  countNanoTokens,
+  lastUserMessage,
+  type MathProblem,
+  NanoTeacherEngine,
+  type NanoTeacherOptions,
+  parseMathProblem,
+  solveMathProblem,
+  type TeacherMode,
+  writeSolution,
+} from './teacher.js';
+export type { NanoItemDraft, NanoSplit, NanoTask } from './types.js';

@@ -1,0 +1,154 @@
+import { mathHendrycksScorer } from '../../scorers/math/math-scorers.js';
+import type { NanoTask } from '../types.js';
+import { storedPrompt } from './shared.js';
+
+/** The instruction every nano math prompt ends with (the paper's math prompts ask for `\boxed{}`). */
+export const MATH_INSTRUCTION = 'Answer in \\boxed{}.';
+
+const mathMetric =
+  "accuracy: last \\boxed{} after the reasoning, Hendrycks is_equiv against the reference (the paper's MATH scorer; greedy, 1 sample)";
+
+function boxedAnswer(value: unknown): string {
+  return `The answer is \\boxed{${String(value)}}.`;
+}
+
+/** MATH-500 analogue: two-digit addition and subtraction. */
+export const nanoArithmetic: NanoTask = {
+  id: 'nano-arithmetic',
+  group: 'math',
+  mirrors: 'math-500',
+  skill: 'addition and subtraction, one- and two-digit (levels 1-3), with carries and borrows',
+  promptTemplate: `Compute {a}{+|-}{b}. ${MATH_INSTRUCTION}`,
+  metric: mathMetric,
+  kind: 'generative',
+  chance: 0,
+  maxTokens: 48,
+  draft(random) {
+    const level = random.int(1, 3);
+    const operator = random.pick(['+', '-'] as const);
+    let a = level === 1 ? random.int(1, 9) : random.int(10, 99);
+    let b = level === 3 ? random.int(10, 99) : random.int(1, 9);
+    if (operator === '-' && b > a) [a, b] = [b, a];
+    const answer = operator === '+' ? a + b : a - b;
+    const expression = `${a}${operator}${b}`;
+    return {
+      key: expression,
+      input: { prompt: `Compute ${expression}. ${MATH_INSTRUCTION}`, expression },
+      target: String(answer),
+      meta: { level },
+    };
+  },
+  prompt: storedPrompt,
+  answer: (item) => boxedAnswer(item.target),
+  scorer: mathHendrycksScorer,
+};
+
+/** AIME analogue: harder multi-step arithmetic with precedence. */
+export const nanoMultistep: NanoTask = {
+  id: 'nano-multistep',
+  group: 'math',
+  mirrors: 'aime24',
+  skill: 'two-operation arithmetic with brackets and precedence',
+  promptTemplate: `Compute ({a}{+|-}{b})*{c} or {a}*{b}{+|-}{c}. ${MATH_INSTRUCTION}`,
+  metric: mathMetric,
+  kind: 'generative',
+  chance: 0,
+  maxTokens: 48,
+  draft(random) {
+    const level = random.int(1, 3);
+    const form = random.int(0, 3);
+    const small = level === 1;
+    let expression: string;
+    let answer: number;
+    if (form < 2) {
+      let a = small ? random.int(1, 5) : random.int(2, level === 2 ? 9 : 19);
+      let b = small ? random.int(1, 5) : random.int(2, level === 2 ? 9 : 19);
+      const c = small ? random.int(2, 3) : random.int(2, 9);
+      if (form === 1 && b > a) [a, b] = [b, a];
+      if (form === 1 && a === b) a++;
+      expression = form === 0 ? `(${a}+${b})*${c}` : `(${a}-${b})*${c}`;
+      answer = form === 0 ? (a + b) * c : (a - b) * c;
+    } else {
+      const a = small ? random.int(2, 3) : random.int(2, level === 2 ? 5 : 12);
+      const b = small ? random.int(2, 5) : random.int(2, 9);
+      const c = small ? random.int(1, 5) : random.int(2, level === 2 ? 9 : 30);
+      expression = form === 2 ? `${a}*${b}+${c}` : `${a}*${b}-${c}`;
+      answer = form === 2 ? a * b + c : a * b - c;
+    }
+    return {
+      key: expression,
+      input: { prompt: `Compute ${expression}. ${MATH_INSTRUCTION}`, expression },
+      target: String(answer),
+      meta: { level },
+    };
+  },
+  prompt: storedPrompt,
+  answer: (item) => boxedAnswer(item.target),
+  scorer: mathHendrycksScorer,
+};
+
+/** AIME25 analogue: one-variable linear equations. */
+export const nanoLinear: NanoTask = {
+  id: 'nano-linear',
+  group: 'math',
+  mirrors: 'aime25',
+  skill: 'solving a one-variable linear equation',
+  promptTemplate: `Solve for x: {x+b=c | ax=c | ax{+|-}b=c}. ${MATH_INSTRUCTION}`,
+  metric: mathMetric,
+  kind: 'generative',
+  chance: 0,
+  maxTokens: 48,
+  draft(random) {
+    const level = random.int(1, 3);
+    const a = level === 1 ? 1 : random.int(2, 9);
+    const x = level === 3 ? random.int(1, 15) : random.int(1, 9);
+    const b = level === 2 ? 0 : random.int(1, level === 1 ? 9 : 30);
+    const operator = level === 3 ? random.pick(['+', '-'] as const) : '+';
+    const c = operator === '+' ? a * x + b : a * x - b;
+    const equation = `${a === 1 ? '' : a}x${b === 0 ? '' : `${operator}${b}`}=${c}`;
+    return {
+      key: equation,
+      input: {
+        prompt: `Solve for x: ${equation}. ${MATH_INSTRUCTION}`,
+        equation,
+        a,
+        b: operator === '+' ? b : -b,
+        c,
+      },
+      target: String(x),
+      meta: { level },
+    };
+  },
+  prompt: storedPrompt,
+  answer: (item) => boxedAnswer(item.target),
+  scorer: mathHendrycksScorer,
+};
+
+/** OlympiadBench analogue: remainders (modular arithmetic). */
+export const nanoRemainder: NanoTask = {
+  id: 'nano-remainder',
+  group: 'math',
+  mirrors: 'olympiadbench',
+  skill: 'division with remainder (dividends up to 29, 99, 499 by level)',
+  promptTemplate: `Find the remainder when {n} is divided by {m}. ${MATH_INSTRUCTION}`,
+  metric: mathMetric,
+  kind: 'generative',
+  chance: 0,
+  maxTokens: 48,
+  draft(random) {
+    const level = random.int(1, 3);
+    const n = level === 1 ? random.int(2, 29) : level === 2 ? random.int(10, 99) : random.int(100, 499);
+    const m = level === 1 ? random.int(2, 5) : random.int(2, 9);
+    return {
+      key: `${n}%${m}`,
+      input: { prompt: `Find the remainder when ${n} is divided by ${m}. ${MATH_INSTRUCTION}`, n, m },
+      target: String(n % m),
+      meta: { level },
+    };
+  },
+  prompt: storedPrompt,
+  answer: (item) => boxedAnswer(item.target),
+  scorer: mathHendrycksScorer,
+};
+
+export const mathTasks: readonly NanoTask[] = [nanoArithmetic, nanoMultistep, nanoLinear, nanoRemainder];

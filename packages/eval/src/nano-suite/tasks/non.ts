@@ -1,0 +1,286 @@
+import type { BenchmarkItem, Verdict } from '@xfer/core';
+import type { GenerativeScorer } from '../../scorers/types.js';
+import { CITIES, COLORS, DURATION_UNITS, FOODS, JOBS, PEOPLE, PETS, timedEvents } from '../knowledge.js';
+import type { Random } from '../random.js';
+import { extractiveAnswerScorer, loglikelihoodChoiceScorer, yesNoScorer } from '../scorers.js';
+import type { NanoTask } from '../types.js';
+import { firstAnswerLine } from '../verify.js';
+import { storedPrompt } from './shared.js';
+
+type Relation = 'city' | 'pet' | 'job' | 'food';
+
+interface Statement {
+  person: string;
+  relation: Relation;
+  value: string;
+}
+
+function sentence(statement: Statement): string {
+  switch (statement.relation) {
+    case 'city':
+      return `${statement.person} lives in ${statement.value}.`;
+    case 'pet':
+      return `${statement.person} has ${statement.value}.`;
+    case 'job':
+      return `${statement.person} works as a ${statement.value}.`;
+    case 'food':
+      return `${statement.person} likes ${statement.value}.`;
+  }
+}
+
+function question(statement: Statement): string {
+  switch (statement.relation) {
+    case 'city':
+      return `Where does ${statement.person} live?`;
+    case 'pet':
+      return `What pet does ${statement.person} have?`;
+    case 'job':
+      return `What is the job of ${statement.person}?`;
+    case 'food':
+      return `What does ${statement.person} like?`;
+  }
+}
+
+function randomValue(random: Random, relation: Relation): string {
+  switch (relation) {
+    case 'city':
+      return random.pick(CITIES);
+    case 'pet':
+      return `a ${random.pick(COLORS)} ${random.pick(PETS)}`;
+    case 'job':
+      return random.pick(JOBS);
+    case 'food':
+      return random.pick(FOODS);
+  }
+}
+
+/** A passage of two or three statements about different people. */
+function passage(random: Random): Statement[] {
+  const people = random.sample(PEOPLE, random.int(2, 3));
+  return people.map((person) => {
+    const relation = random.pick(['city', 'pet', 'job', 'food'] as const);
+    return { person, relation, value: randomValue(random, relation) };
+  });
+}
+
+/** CoQA analogue: extractive questions over a short generated passage. */
+export const nanoPassage: NanoTask = {
+  id: 'nano-passage',
+  group: 'non',
+  mirrors: 'coqa',
+  skill: 'reading a passage and copying the answer span',
+  promptTemplate: '{two or three sentences}\n\nQ: {question}\n\nA:',
+  metric: 'exact match (SQuAD normalisation) of the first line after any reasoning; F1 in details (greedy)',
+  kind: 'generative',
+  chance: 0,
+  maxTokens: 24,
+  draft(random) {
+    const statements = passage(random);
+    const asked = random.pick(statements);
+    const text = statements.map(sentence).join(' ');
+    const prompt = `${text}\n\nQ: ${question(asked)}\n\nA:`;
+    return { key: prompt, input: { prompt, passage: text, question: question(asked) }, target: asked.value };
+  },
+  prompt: storedPrompt,
+  answer: (item) => String(item.target),
+  scorer: extractiveAnswerScorer('nano-extractive'),
+};
+
+/** HaluEval analogue: is a candidate answer supported by the passage? */
+export const nanoSupport: NanoTask = {
+  id: 'nano-support',
+  group: 'non',
+  mirrors: 'halueval',
+  skill: 'judging whether an answer is supported by a passage',
+  promptTemplate:
+    'Passage: {two or three sentences}\nQuestion: {question}\nAnswer: {candidate}\nIs the answer supported? Yes or No.',
+  metric: 'accuracy: the first line holds exactly one of Yes/No and it equals the label (greedy)',
+  kind: 'generative',
+  chance: 0.5,
+  maxTokens: 8,
+  draft(random) {
+    const statements = passage(random);
+    const asked = random.pick(statements);
+    const supported = random.chance(0.5);
+    let candidate = asked.value;
+    if (!supported) {
+      const other = statements.find(
+        (statement) => statement !== asked && statement.relation === asked.relation,
+      );
+      while (candidate === asked.value)
+        candidate = other && random.chance(0.5) ? other.value : randomValue(random, asked.relation);
+    }
+    const text = statements.map(sentence).join(' ');
+    const prompt = `Passage: ${text}\nQuestion: ${question(asked)}\nAnswer: ${candidate}\nIs the answer supported? Yes or No.`;
+    return {
+      key: prompt,
+      input: { prompt, passage: text, question: question(asked), candidate },
+      target: supported ? 'Yes' : 'No',
+    };
+  },
+  prompt: storedPrompt,
+  answer: (item) => String(item.target),
+  scorer: yesNoScorer('nano-yes-no'),
+};
+
+const WORDS = [
+  'cat',
+  'sun',
+  'tree',
+  'book',
+  'milk',
+  'rain',
+  'star',
+  'fish',
+  'road',
+  'moon',
+  'bird',
+  'lamp',
+] as const;
+
+type Instruction =
+  | { kind: 'repeat'; word: string; times: number }
+  | { kind: 'upper'; words: string[] }
+  | { kind: 'quote'; word: string }
+  | { kind: 'commas'; words: string[] }
+  | { kind: 'sorted'; words: string[] };
+
+function instructionText(instruction: Instruction): string {
+  switch (instruction.kind) {
+    case 'repeat':
+      return `Write the word ${instruction.word} exactly ${instruction.times} times, separated by spaces.`;
+    case 'upper':
+      return `Write "${instruction.words.join(' ')}" in capital letters.`;
+    case 'quote':
+      return `Write the word ${instruction.word} wrapped in double quotes.`;
+    case 'commas':
+      return `List the words ${instruction.words.join(' ')} separated by commas.`;
+    case 'sorted':
+      return `Write the words ${instruction.words.join(' ')} in alphabetical order.`;
+  }
+}
+
+/** A compliant response: what the corpus teaches. */
+function compliantResponse(instruction: Instruction): string {
+  switch (instruction.kind) {
+    case 'repeat':
+      return Array.from({ length: instruction.times }, () => instruction.word).join(' ');
+    case 'upper':
+      return instruction.words.join(' ').toUpperCase();
+    case 'quote':
+      return `"${instruction.word}"`;
+    case 'commas':
+      return instruction.words.join(', ');
+    case 'sorted':
+      return [...instruction.words].sort().join(' ');
+  }
+}
+
+/** IFEval-style checker: does the response's first line follow the instruction (strict)? */
+export function followsInstruction(instruction: Instruction, response: string): boolean {
+  const line = response.trim();
+  switch (instruction.kind) {
+    case 'repeat': {
+      const words = line.split(/\s+/);
+      return words.length === instruction.times && words.every((word) => word === instruction.word);
+    }
+    case 'upper':
+      return (
+        line === line.toUpperCase() && line.replace(/\s+/g, ' ') === instruction.words.join(' ').toUpperCase()
+      );
+    case 'quote':
+      return line === `"${instruction.word}"`;
+    case 'commas': {
+      const parts = line.split(',').map((part) => part.trim());
+      return line.includes(',') && parts.join(' ') === instruction.words.join(' ');
+    }
+    case 'sorted': {
+      const words = line.split(/\s+/);
+      const expected = [...instruction.words].sort();
+      return words.length === expected.length && words.every((word, index) => word === expected[index]);
+    }
+  }
+}
+
+const instructionScorer: GenerativeScorer = {
+  kind: 'generative',
+  name: 'nano-instruction',
+  version: '1',
+  score({ item, completion }): Verdict {
+    const instruction = item.input.instruction as Instruction;
+    const line = firstAnswerLine(completion);
+    const correct = followsInstruction(instruction, line);
+    return {
+      grader: 'nano-instruction',
+      graderVersion: '1',
+      extracted: line,
+      correct,
+      score: correct ? 1 : 0,
+      details: { kind: instruction.kind },
+    };
+  },
+};
+
+/** IFEval analogue: verifiable formatting instructions. */
+export const nanoFormat: NanoTask = {
+  id: 'nano-format',
+  group: 'non',
+  mirrors: 'ifeval',
+  skill: 'following a verifiable formatting instruction',
+  promptTemplate:
+    'one of: repeat a word n times / capital letters / double quotes / comma list / alphabetical order',
+  metric:
+    'prompt-level strict accuracy: a checker per instruction kind on the first line after any reasoning (greedy)',
+  kind: 'generative',
+  chance: 0,
+  maxTokens: 40,
+  draft(random) {
+    const kind = random.pick(['repeat', 'upper', 'quote', 'commas', 'sorted'] as const);
+    const instruction: Instruction =
+      kind === 'repeat'
+        ? { kind, word: random.pick(WORDS), times: random.int(2, 5) }
+        : kind === 'quote'
+          ? { kind, word: random.pick(WORDS) }
+          : { kind, words: random.sample(WORDS, random.int(2, 4)) };
+    const prompt = instructionText(instruction);
+    return { key: prompt, input: { prompt, instruction }, target: compliantResponse(instruction) };
+  },
+  prompt: storedPrompt,
+  answer: (item: BenchmarkItem) => String(item.target),
+  scorer: instructionScorer,
+};
+
+/** MC-TACO analogue: is a stated duration plausible for an everyday event? (log-likelihood yes/no) */
+export const nanoTemporal: NanoTask = {
+  id: 'nano-temporal',
+  group: 'non',
+  mirrors: 'mc-taco',
+  skill: 'temporal commonsense about event durations',
+  promptTemplate: '{person} {event}.\nQuestion: How long did it take?\nAnswer: {n} {unit}\nPlausible:',
+  metric: 'acc: the higher-logprob choice of "no"/"yes" equals the label',
+  kind: 'loglikelihood',
+  chance: 0.5,
+  maxTokens: 0,
+  draft(random) {
+    const event = random.pick(timedEvents);
+    const person = random.pick(PEOPLE);
+    const plausible = random.chance(0.5);
+    const trueIndex = DURATION_UNITS.indexOf(event.unit);
+    const unit = plausible
+      ? event.unit
+      : random.pick(DURATION_UNITS.filter((_, index) => Math.abs(index - trueIndex) >= 2));
+    const amount = random.int(2, 9);
+    const prompt = `${person} ${event.clause}.\nQuestion: How long did it take?\nAnswer: ${amount} ${unit}\nPlausible:`;
+    return {
+      key: prompt,
+      input: { prompt, event: event.clause, duration: `${amount} ${unit}` },
+      target: plausible ? 1 : 0,
+      choices: ['no', 'yes'],
+    };
+  },
+  prompt: storedPrompt,
+  answer: (item) => item.choices![Number(item.target)]!,
+  scorer: loglikelihoodChoiceScorer('nano-loglikelihood'),
+};
+
+export const nonTasks: readonly NanoTask[] = [nanoPassage, nanoFormat, nanoSupport, nanoTemporal];

@@ -1,0 +1,252 @@
+import {
+  capitalize,
+  diseases,
+  drugs,
+  ORGANS,
+  SUBSTANCE_COLORS,
+  SUBSTANCE_KINDS,
+  SUBSTANCE_PLACES,
+  SYMPTOMS,
+  substances,
+} from '../knowledge.js';
+import type { Random } from '../random.js';
+import { choiceLetterScorer, loglikelihoodChoiceScorer, programOutputScorer } from '../scorers.js';
+import type { NanoTask } from '../types.js';
+import { formatOptions, LETTERS, storedPrompt } from './shared.js';
+
+/** Four options: the truth plus three distractors from `pool`, shuffled; returns options and the truth's index. */
+function optionsWith(
+  random: Random,
+  truth: string,
+  pool: readonly string[],
+): { options: string[]; index: number } {
+  const distractors = random.sample(
+    pool.filter((value) => value !== truth),
+    3,
+  );
+  const options = random.shuffle([truth, ...distractors]);
+  return { options, index: options.indexOf(truth) };
+}
+
+const VARIABLES = ['a', 'b', 'c'] as const;
+
+/** Run a straight-line program of `name = operand op operand` lines; returns every variable's value. */
+export function runProgram(
+  lines: readonly { target: string; left: string; operator: string; right: string }[],
+) {
+  const values = new Map<string, number>();
+  const read = (operand: string) => (/^\d+$/.test(operand) ? Number(operand) : values.get(operand)!);
+  for (const line of lines) {
+    const left = read(line.left);
+    if (line.operator === '') {
+      values.set(line.target, left);
+      continue;
+    }
+    const right = read(line.right);
+    values.set(
+      line.target,
+      line.operator === '+' ? left + right : line.operator === '-' ? left - right : left * right,
+    );
+  }
+  return values;
+}
+
+/** LiveCodeBench analogue: predict what a tiny straight-line program prints. */
+export const nanoProgram: NanoTask = {
+  id: 'nano-program',
+  group: 'other',
+  mirrors: 'livecodebench',
+  skill: 'tracing variable assignments through a short program',
+  promptTemplate: 'What does this program print?\n{lines of "x = y op z"}\nprint({variable})',
+  metric: 'accuracy: the last "Output: <integer>" equals the printed value (greedy)',
+  kind: 'generative',
+  chance: 0,
+  maxTokens: 32,
+  draft(random) {
+    const lines: { target: string; left: string; operator: string; right: string }[] = [];
+    lines.push({ target: 'a', left: String(random.int(1, 9)), operator: '', right: '' });
+    const steps = random.int(0, 2);
+    const defined = ['a'];
+    for (let step = 0; step < steps; step++) {
+      const target = step === 0 ? 'b' : random.pick(VARIABLES);
+      const operator = random.pick(['+', '-', '*'] as const);
+      const left = random.pick(defined);
+      const right =
+        operator === '*'
+          ? String(random.int(2, 3))
+          : random.chance(0.5)
+            ? String(random.int(1, 9))
+            : random.pick(defined);
+      lines.push({ target, left, operator, right });
+      if (!defined.includes(target)) defined.push(target);
+    }
+    const printed = random.pick(defined);
+    const value = runProgram(lines).get(printed)!;
+    const code = lines
+      .map((line) =>
+        line.operator === ''
+          ? `${line.target} = ${line.left}`
+          : `${line.target} = ${line.left} ${line.operator} ${line.right}`,
+      )
+      .join('\n');
+    const program = `${code}\nprint(${printed})`;
+    return {
+      key: program,
+      input: { prompt: `What does this program print?\n${program}`, program },
+      target: String(value),
+    };
+  },
+  prompt: storedPrompt,
+  answer: (item) => `Output: ${String(item.target)}`,
+  scorer: programOutputScorer('nano-program-output'),
+};
+
+const BLOCKS = ['a', 'b', 'c', 'd', 'e'] as const;
+
+/** ACPBench analogue: which move is applicable in a blocks world (one legal option of four). */
+export const nanoBlocks: NanoTask = {
+  id: 'nano-blocks',
+  group: 'other',
+  mirrors: 'acpbench',
+  skill: 'action applicability in a blocks world',
+  promptTemplate:
+    'Stacks, bottom to top: {stacks}. Which move is legal?\n{A-D options}\nAnswer with a letter.',
+  metric: 'accuracy: extracted letter (boxed, "Answer: X", or last standalone A-D) equals the key (greedy)',
+  kind: 'generative',
+  chance: 0.25,
+  maxTokens: 16,
+  draft(random) {
+    const order = random.shuffle(BLOCKS);
+    const stackCount = random.int(2, 3);
+    const cuts = random.sample([1, 2, 3, 4], stackCount - 1).sort((x, y) => x - y);
+    const stacks: string[][] = [];
+    let start = 0;
+    for (const cut of [...cuts, BLOCKS.length]) {
+      stacks.push(order.slice(start, cut));
+      start = cut;
+    }
+    const tops = stacks.map((stack) => stack[stack.length - 1]!);
+    const stackOf = (block: string) => stacks.findIndex((stack) => stack.includes(block));
+    const legal: string[] = [];
+    const illegal: string[] = [];
+    for (const block of BLOCKS) {
+      for (const destination of BLOCKS) {
+        if (block === destination || stackOf(block) === stackOf(destination)) continue;
+        const move = `move ${block} onto ${destination}`;
+        if (tops.includes(block) && tops.includes(destination)) legal.push(move);
+        else illegal.push(move);
+      }
+    }
+    const truth = random.pick(legal);
+    const wrong = random.sample(illegal, 3);
+    const options = random.shuffle([truth, ...wrong]);
+    const letter = LETTERS[options.indexOf(truth)]!;
+    const state = stacks.map((stack) => `[${stack.join(' ')}]`).join(' ');
+    const prompt = `Stacks, bottom to top: ${state}. Which move is legal?\n${formatOptions(options)}\nAnswer with a letter.`;
+    return { key: `${state}|${options.join('|')}`, input: { prompt, state, options }, target: letter };
+  },
+  prompt: storedPrompt,
+  answer: (item) => `Answer: ${String(item.target)}`,
+  scorer: choiceLetterScorer('nano-letter'),
+};
+
+/** GPQA analogue: multiple-choice questions about the invented substances of the science knowledge base. */
+export const nanoScience: NanoTask = {
+  id: 'nano-science',
+  group: 'other',
+  mirrors: 'gpqa-diamond',
+  skill: 'recalling science facts stated in the corpus, under multiple choice',
+  promptTemplate:
+    'Question: {one of two phrasings of: color / kind / place of} {substance}?\n{A-D options}\nAnswer with the letter in \\boxed{}.',
+  metric: 'accuracy: extracted letter equals the key (greedy)',
+  kind: 'generative',
+  chance: 0.25,
+  maxTokens: 32,
+  draft(random) {
+    const substance = random.pick(substances);
+    const aspect = random.int(0, 2);
+    const second = random.chance(0.5);
+    const name = substance.name;
+    const [question, truth, pool] =
+      aspect === 0
+        ? [
+            second ? `Which color does ${name} have?` : `What color is ${name}?`,
+            substance.color,
+            SUBSTANCE_COLORS,
+          ]
+        : aspect === 1
+          ? [
+              second
+                ? `${capitalize(name)} is what kind of substance?`
+                : `What kind of substance is ${name}?`,
+              substance.kind,
+              SUBSTANCE_KINDS,
+            ]
+          : [
+              second ? `In which places is ${name} found?` : `Where is ${name} found?`,
+              substance.place,
+              SUBSTANCE_PLACES,
+            ];
+    const { options, index } = optionsWith(random, truth, pool);
+    const prompt = `Question: ${question}\n${formatOptions(options)}\nAnswer with the letter in \\boxed{}.`;
+    return {
+      key: `${question}|${options.join('|')}`,
+      splitKey: question,
+      input: { prompt, question, options },
+      target: LETTERS[index]!,
+    };
+  },
+  prompt: storedPrompt,
+  answer: (item) => `The answer is \\boxed{${String(item.target)}}.`,
+  scorer: choiceLetterScorer('nano-letter'),
+};
+
+/** HeadQA analogue: log-likelihood multiple choice over the invented diseases of the medical knowledge base. */
+export const nanoMedical: NanoTask = {
+  id: 'nano-medical',
+  group: 'other',
+  mirrors: 'headqa',
+  skill: 'recalling medical facts stated in the corpus, scored by log-likelihood',
+  promptTemplate: 'Question: {one of two phrasings of: drug / main symptom / organ of} {disease}?\nAnswer:',
+  metric: 'acc: the choice with the highest summed logprob is the key (acc_norm in details)',
+  kind: 'loglikelihood',
+  chance: 0.25,
+  maxTokens: 0,
+  draft(random) {
+    const disease = random.pick(diseases);
+    const aspect = random.int(0, 2);
+    const second = random.chance(0.5);
+    const name = disease.name;
+    const [question, truth, pool] =
+      aspect === 0
+        ? [
+            second ? `${capitalize(name)} is treated with which drug?` : `Which drug treats ${name}?`,
+            disease.drug,
+            drugs,
+          ]
+        : aspect === 1
+          ? [
+              second ? `Which symptom does ${name} cause?` : `What is the main symptom of ${name}?`,
+              disease.symptom,
+              SYMPTOMS,
+            ]
+          : [
+              second ? `${capitalize(name)} affects which organ?` : `Which organ does ${name} affect?`,
+              disease.organ,
+              ORGANS,
+            ];
+    const { options, index } = optionsWith(random, truth, pool);
+    return {
+      key: `${question}|${options.join('|')}`,
+      splitKey: question,
+      input: { prompt: `Question: ${question}\nAnswer:`, question },
+      target: index,
+      choices: options,
+    };
+  },
+  prompt: storedPrompt,
+  answer: (item) => item.choices![Number(item.target)]!,
+  scorer: loglikelihoodChoiceScorer('nano-loglikelihood'),
+};
+
+export const otherTasks: readonly NanoTask[] = [nanoProgram, nanoBlocks, nanoScience, nanoMedical];

@@ -1,0 +1,137 @@
+import { EngineError, type GenerateRequest, generateAll } from '@xfer/core';
+import { describe, expect, it } from 'vitest';
+import { createChatTemplate } from '../chat/chat-template.js';
+import { mathHendrycksScorer } from '../scorers/math/math-scorers.js';
+import { nanoItems, nanoTasksOfGroup } from './suite.js';
+import { countNanoTokens, NanoTeacherEngine, parseMathProblem, solveMathProblem } from './teacher.js';
+
+const qwenLike = createChatTemplate(
+  [
+    '{%- for message in messages %}',
+    "{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' }}",
+    '{%- endfor %}',
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}",
+    "{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}",
+    '{%- endif %}',
+  ].join(''),
+);
+
+const mathItems = nanoTasksOfGroup('math').flatMap((task) =>
+  nanoItems(task, { split: 'train', count: 25, seed: 3 }).map((item) => ({ task, item })),
+);
+
+function requests(
+  enableThinking: boolean,
+  sampling: Partial<GenerateRequest['sampling']> = {},
+): GenerateRequest[] {
+  return mathItems.map(({ task, item }, index) => ({
+    id: `r${index}`,
+    prompt: qwenLike.render([{ role: 'user', content: task.prompt(item) }], { enableThinking }),
+    sampling: {
+      temperature: 0,
+      topP: 1,
+      topK: -1,
+      maxTokens: 400,
+      stop: [],
+      seed: 0,
+      logprobs: false,
+      ...sampling,
+    },
+  }));
+}
+
+describe('NanoTeacherEngine', () => {
+  it('parses every nano math question and solves it exactly', () => {
+    for (const { task, item } of mathItems) {
+      const problem = parseMathProblem(task.prompt(item));
+      expect(problem, task.prompt(item)).not.toBeNull();
+      expect(String(solveMathProblem(problem!))).toBe(String(item.target));
+    }
+  });
+
+  it('writes think traces inside <think>…</think> that the paper math scorer verifies', async () => {
+    const teacher = new NanoTeacherEngine({ errorRate: 0 });
+    const outputs = await generateAll(teacher, requests(true));
+    for (const [index, output] of outputs.entries()) {
+      const { item } = mathItems[index]!;
+      expect(output.text.startsWith('<think>\n')).toBe(true);
+      expect(output.text).toMatch(/<\/think>\n\n.*\\boxed\{/);
+      expect(output.text.split('\n').length).toBeGreaterThan(4);
+      expect((await mathHendrycksScorer.score({ item, completion: output.text })).correct).toBe(true);
+      expect(output.completionTokens).toBe(countNanoTokens(output.text));
+      expect(output.completionTokens).toBeLessThan(230);
+    }
+  });
+
+  it('answers the no-think template with a short worked answer and no reasoning block', async () => {
+    const teacher = new NanoTeacherEngine({ errorRate: 0 });
+    const think = await generateAll(teacher, requests(true));
+    const outputs = await generateAll(teacher, requests(false));
+    for (const [index, output] of outputs.entries()) {
+      expect(output.text).not.toContain('<think>');
+      expect(output.text.length).toBeLessThan(think[index]!.text.length);
+      const verdict = await mathHendrycksScorer.score({
+        item: mathItems[index]!.item,
+        completion: output.text,
+      });
+      expect(verdict.correct).toBe(true);
+    }
+  });
+
+  it('follows an explicit mode whatever the template says', async () => {
+    const teacher = new NanoTeacherEngine({ mode: 'think', errorRate: 0 });
+    const [output] = await generateAll(teacher, requests(false).slice(0, 1));
+    expect(output!.text.startsWith('<think>')).toBe(true);
+  });
+
+  it('makes seeded mistakes at the configured rate, so rejection sampling rejects some', async () => {
+    const teacher = new NanoTeacherEngine({ errorRate: 0.3 });
+    const many = Array.from({ length: 8 }, (_, seed) => requests(true, { temperature: 1, seed }))
+      .flat()
+      .map((request, index) => ({ ...request, id: `s${index}` }));
+    const outputs = await generateAll(teacher, many);
+    const verdicts = await Promise.all(
+      outputs.map((output, index) =>
+        mathHendrycksScorer.score({
+          item: mathItems[index % mathItems.length]!.item,
+          completion: output.text,
+        }),
+      ),
+    );
+    const correct = verdicts.filter((verdict) => verdict.correct).length;
+    const errorShare = 1 - correct / outputs.length;
+    expect(errorShare).toBeGreaterThan(0.2);
+    expect(errorShare).toBeLessThan(0.4);
+    const again = await generateAll(teacher, many);
+    expect(again.map((output) => output.text)).toEqual(outputs.map((output) => output.text));
+  });
+
+  it('varies its phrasing across seeds when sampling, never when greedy', async () => {
+    const teacher = new NanoTeacherEngine({ errorRate: 0 });
+    const sampled = new Set<string>();
+    const greedy = new Set<string>();
+    for (let seed = 0; seed < 6; seed++) {
+      sampled.add(
+        (await generateAll(teacher, requests(true, { temperature: 1, seed }).slice(0, 1)))[0]!.text,
+      );
+      greedy.add((await generateAll(teacher, requests(true, { temperature: 0, seed }).slice(0, 1)))[0]!.text);
+    }
+    expect(sampled.size).toBeGreaterThan(1);
+    expect(greedy.size).toBe(1);
+  });
+
+  it('stops at maxTokens with finish reason length, and reports unparseable prompts as errors', async () => {
+    const teacher = new NanoTeacherEngine({ errorRate: 0 });
+    const [short] = await generateAll(teacher, requests(true, { maxTokens: 10 }).slice(0, 1));
+    expect(short!.finishReason).toBe('length');
+    expect(short!.completionTokens).toBe(10);
+    const [other] = await generateAll(teacher, [
+      {
+        ...requests(true)[0]!,
+        prompt: qwenLike.render([{ role: 'user', content: 'Write a poem.' }], { enableThinking: true }),
+      },
+    ]);
+    expect(other!.finishReason).toBe('error');
+    await expect(teacher.score()).rejects.toSatisfy((error) => EngineError.isInstance(error));
+  });
+});
