@@ -350,21 +350,28 @@ function tridiagonalForm(matrix: ArrayLike<number>, n: number): Tridiagonal {
     }
     vNorm = Math.sqrt(vNorm);
     for (let i = k + 1; i < n; i++) v[i]! /= vNorm;
-    // p = A v on the trailing block, w = p − (vᵀp) v, then A ← A − 2 v wᵀ − 2 w vᵀ
-    let vp = 0;
+    // p = A v on the trailing block, w = p − (vᵀp) v, then A ← A − 2 v wᵀ − 2 w vᵀ; only the lower triangle
+    // (j ≤ i) is read and kept up to date, which halves the work.
+    p.fill(0, k + 1, n);
     for (let i = k + 1; i < n; i++) {
-      let sum = 0;
       const row = i * n;
-      for (let j = k + 1; j < n; j++) sum += a[row + j]! * v[j]!;
-      p[i] = sum;
-      vp += v[i]! * sum;
+      const vi = v[i]!;
+      let sum = 0;
+      for (let j = k + 1; j < i; j++) {
+        const aij = a[row + j]!;
+        sum += aij * v[j]!;
+        p[j]! += aij * vi;
+      }
+      p[i]! += sum + a[row + i]! * vi;
     }
+    let vp = 0;
+    for (let i = k + 1; i < n; i++) vp += v[i]! * p[i]!;
     for (let i = k + 1; i < n; i++) p[i] = p[i]! - vp * v[i]!;
     for (let i = k + 1; i < n; i++) {
       const row = i * n;
       const vi = 2 * v[i]!;
       const wi = 2 * p[i]!;
-      for (let j = k + 1; j < n; j++) a[row + j]! -= vi * p[j]! + wi * v[j]!;
+      for (let j = k + 1; j <= i; j++) a[row + j]! -= vi * p[j]! + wi * v[j]!;
     }
   }
   if (n >= 2) {

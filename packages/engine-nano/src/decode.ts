@@ -45,7 +45,7 @@ export function prepareModel(model: NanoModel, backend: MatmulBackend): Prepared
   const qWidth = c.num_attention_heads * c.head_dim;
   const kWidth = c.num_key_value_heads * c.head_dim;
   const f = c.intermediate_size;
-  return {
+  const prepared = {
     layers: model.layers.map((w) => ({
       q: backend.prepare(w.qProj, qWidth, d),
       k: backend.prepare(w.kProj, kWidth, d),
@@ -57,6 +57,8 @@ export function prepareModel(model: NanoModel, backend: MatmulBackend): Prepared
     })),
     head: backend.prepare(model.embed, c.vocab_size, d),
   };
+  backend.makeResident([...prepared.layers.flatMap((layer) => Object.values(layer)), prepared.head]);
+  return prepared;
 }
 
 /**

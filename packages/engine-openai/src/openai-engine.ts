@@ -66,6 +66,11 @@ export interface OpenAIEngineOptions {
   env?: Record<string, string | undefined>;
   /** Called before each retry sleeps. */
   onRetry?: (event: RetryEvent) => void;
+  /**
+   * Sent as `chat_template_kwargs` with chat requests (vLLM, SGLang, xfer), e.g. `{ enable_thinking: false }`
+   * so that a Qwen3 template renders the paper's no-think prompt server-side.
+   */
+  chatTemplateKwargs?: Record<string, unknown>;
 }
 
 class TransientFailure extends Error {
@@ -331,6 +336,7 @@ export class OpenAIEngine implements EngineV1 {
         });
       }
       body.messages = request.messages;
+      if (this.options.chatTemplateKwargs) body.chat_template_kwargs = this.options.chatTemplateKwargs;
       if (request.sampling.logprobs) body.logprobs = true;
       const response = await this.request(
         request.id,

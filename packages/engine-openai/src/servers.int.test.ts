@@ -135,7 +135,10 @@ describe('server dialects', () => {
   });
 
   it('chat: messages sent as they are, the reasoning parser output kept inside <think>', async () => {
-    const engine = new OpenAIEngine({ ref: { kind: 'openai', baseUrl, model: 'qwen', api: 'chat' } });
+    const engine = new OpenAIEngine({
+      ref: { kind: 'openai', baseUrl, model: 'qwen', api: 'chat' },
+      chatTemplateKwargs: { enable_thinking: false },
+    });
     const [result] = await generateAll(engine, [
       { id: 'c', prompt: 'ignored', messages: [{ role: 'user', content: '2+2?' }], sampling },
     ]);
@@ -144,6 +147,10 @@ describe('server dialects', () => {
       finishReason: 'stop',
       promptTokens: 12,
       completionTokens: 9,
+    });
+    expect(received.at(-1)?.body).toMatchObject({
+      messages: [{ role: 'user', content: '2+2?' }],
+      chat_template_kwargs: { enable_thinking: false },
     });
     await expect(generateAll(engine, [{ id: 'no-messages', prompt: 'x', sampling }])).rejects.toSatisfy(
       (error: unknown) =>

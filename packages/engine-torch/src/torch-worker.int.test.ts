@@ -71,7 +71,7 @@ describe('TorchWorker (real python -m xfer_worker)', () => {
   });
 
   it('a worker killed mid-request rejects every pending request with a crash error carrying stderr', async () => {
-    const worker = await TorchWorker.start({ env: workerEnv });
+    const worker = await TorchWorker.start({ env: { ...workerEnv, XFER_WORKER_FAULTS: 'slow' } });
     await worker.request('init', { model: { kind: 'nano', path: checkpoint.directory } });
     let killed = false;
     const first = worker.request(
@@ -136,7 +136,7 @@ describe('TorchWorker (real python -m xfer_worker)', () => {
   it('cancels through an AbortSignal and times out requests, and the worker stays usable', async () => {
     const engine = await createTorchEngine({
       model: { kind: 'nano', path: checkpoint.directory },
-      env: workerEnv,
+      env: { ...workerEnv, XFER_WORKER_FAULTS: 'slow' },
     });
     try {
       const controller = new AbortController();

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from xfer_worker import generation, scoring
-from xfer_worker.kernels import token_logprobs, uniform_noise
+from xfer_worker.kernels import sample_tokens, token_logprobs, uniform_noise
 from xfer_worker.runtime import load_model
 from xfer_worker.training import completion_hidden
 
@@ -161,3 +161,27 @@ def test_sequence_packing_equals_padding(model):
     assert padded[2] == packed[2] == [2, 4]
     assert torch.equal(padded[1], packed[1])
     assert torch.allclose(padded[0], packed[0], atol=1e-5)
+
+
+def test_seeded_sampler_follows_the_filtered_distribution():
+    logits = torch.tensor([[2.0, 1.0, 0.5, 0.0, -1.0]]).repeat(4000, 1)
+    seeds = torch.arange(4000)
+    ones = torch.ones(4000)
+
+    def frequencies(temperature, top_k, top_p):
+        tokens = sample_tokens(logits, seeds, 0, ones * temperature, torch.full((4000,), top_k), ones * top_p)
+        return torch.bincount(tokens, minlength=5).float() / 4000
+
+    expected = torch.softmax(logits[0] / 0.7, -1)
+    assert torch.allclose(frequencies(0.7, -1, 1.0), expected, atol=0.03)
+    top2 = frequencies(1.0, 2, 1.0)
+    assert top2[2:].sum() == 0 and abs(float(top2[0]) - float(torch.softmax(torch.tensor([2.0, 1.0]), -1)[0])) < 0.03
+    # top-p 0.6: the smallest prefix with mass >= 0.6 is {0, 1} at temperature 1 (0.53 + 0.20)
+    nucleus = frequencies(1.0, -1, 0.6)
+    assert nucleus[2:].sum() == 0 and nucleus[1] > 0
+    greedy = sample_tokens(logits[:3], seeds[:3], 0, torch.zeros(3), torch.full((3,), -1), torch.ones(3))
+    assert greedy.tolist() == [0, 0, 0]
+    # the same seed and step always draw the same token; another step draws afresh
+    again = sample_tokens(logits[:50], seeds[:50], 0, ones[:50], torch.full((50,), -1), ones[:50])
+    assert torch.equal(again, sample_tokens(logits[:50], seeds[:50], 0, ones[:50], torch.full((50,), -1), ones[:50]))
+    assert not torch.equal(again, sample_tokens(logits[:50], seeds[:50], 1, ones[:50], torch.full((50,), -1), ones[:50]))

@@ -73,7 +73,7 @@ def test_bad_frames_get_errors_naming_the_field_and_the_worker_keeps_going(worke
 
 
 def test_cancel_stops_a_running_request_and_a_queued_one(worker_factory, checkpoint):
-    worker = worker_factory()
+    worker = worker_factory({"XFER_WORKER_FAULTS": "slow"})
     worker.read()
     init(worker, checkpoint)
     long = {"requests": [{"id": f"g{i}", "prompt": "x", "sampling": {"maxTokens": 120, "temperature": 1}} for i in range(8)]}

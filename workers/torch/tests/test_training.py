@@ -158,3 +158,23 @@ def test_packing_and_gradient_checkpointing_give_the_same_loss_and_gradients(che
         assert abs(other_loss - plain_loss) < 1e-5, options
         for name, grad in plain.items():
             assert torch.allclose(other[name], grad, atol=1e-5), (options, name)
+
+
+def test_mixed_precision_paths_run_under_bf16_autocast(trainer):
+    """The dtype handling the CUDA fast paths rely on (autocast matmuls, float32 norms, chunked output layer
+    remembering the autocast dtype for backward), exercised with CPU autocast."""
+    from xfer_worker import generation
+
+    reference = trainer.forward_backward(SEQUENCES, loss())["loss"]
+    trainer.optimizer.zero_grad(set_to_none=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = trainer.forward_backward(SEQUENCES, loss())
+        [result] = generation.generate(
+            trainer.policy,
+            [{"id": "a", "prompt": "hi", "sampling": {"temperature": 0, "topP": 1, "topK": -1, "maxTokens": 4, "stop": [], "seed": 0, "logprobs": True}}],
+            check_cancel=lambda: None,
+            on_progress=lambda *a: None,
+        )
+    assert abs(out["loss"] - reference) < 0.1
+    assert all(p.grad is not None and p.grad.dtype == torch.float32 and bool(torch.isfinite(p.grad).all()) for p in trainer.policy.module.parameters())
+    assert len(result["tokenIds"]) == 4

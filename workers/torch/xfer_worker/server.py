@@ -147,7 +147,11 @@ class Server:
         return False
 
     def cancel_check(self, request_id: str) -> Callable[[], None]:
+        slow = "slow" in self.faults
+
         def check() -> None:
+            if slow:
+                time.sleep(0.02)  # fault injection: long requests stay long on fast machines
             if request_id in self.cancelled:
                 raise Cancelled(f"request {request_id} was cancelled")
 

@@ -1,8 +1,9 @@
-import { type GenerateRequest, generateAll, type ScoreRequest } from '@xfer/core';
+import { EngineError, type GenerateRequest, generateAll, type ScoreRequest } from '@xfer/core';
 import {
   createNanoModel,
   decodeTokens,
   defaultNanoConfig,
+  encodeText,
   NanoEngine,
   renderChat,
   tokenizerConfigJson,
@@ -31,7 +32,9 @@ const nano = new NanoEngine(
 );
 let server: RunningServer;
 beforeAll(async () => {
-  server = await listen(createApp({ engines: { 'nano-tiny': { engine: nano, decode: decodeTokens } } }));
+  server = await listen(
+    createApp({ engines: { 'nano-tiny': { engine: nano, decode: decodeTokens, encode: encodeText } } }),
+  );
 });
 afterAll(async () => {
   await server.close();
@@ -109,5 +112,15 @@ describe('serve-model endpoint over a NanoEngine', () => {
         expect(rank).toBe(Math.min(direct[i]!.ranks[j]!, 6));
       });
     }
+  });
+
+  it('a request the model cannot take (longer than its context) is a 400, failed at once without retries', async () => {
+    const client = engine('completions');
+    const long = { ...requests[0]!, id: 'too-long', prompt: 'x'.repeat(400) };
+    const error = await generateAll(client, [long]).catch((caught: unknown) => caught);
+    expect(EngineError.isInstance(error)).toBe(true);
+    expect((error as EngineError).requestId).toBe('too-long');
+    expect((error as EngineError).message).toContain('HTTP 400');
+    expect(client.retriesUsed).toBe(0);
   });
 });

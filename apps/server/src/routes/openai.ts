@@ -15,7 +15,7 @@ import {
   type EngineV1,
   type GenerateResult,
   type ScoreResult,
-  XferError,
+  ValidationError,
 } from '@xfer/core';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -25,6 +25,8 @@ export interface ServedModel {
   engine: EngineV1;
   /** Decodes token ids (to name `top_logprobs` alternatives and compute exact `text_offset`s). */
   decode?: (ids: readonly number[]) => string;
+  /** Encodes text (to find a prompt's first token for `echo`). */
+  encode?: (text: string) => number[];
 }
 
 export interface OpenAIRoutesOptions {
@@ -152,9 +154,10 @@ async function tokenLogprobs(
 }
 
 /**
- * Logprobs of a whole prompt (`echo`): its first character is the context of the rest, so each later token
- * is conditioned exactly as in a `score(context, continuation)` call (exact for byte-level tokenizers like
- * nano's); the first token has no logprob, as in OpenAI's and vLLM's answers.
+ * Logprobs of a whole prompt (`echo`): its first token is the context of the rest, so each later token is
+ * conditioned exactly as in a `score(context, continuation)` call; the first token has no logprob, as in
+ * OpenAI's and vLLM's answers. Without an encoder the first character stands in for the first token (exact
+ * for byte-level tokenizers unless the prompt opens with a special token).
  */
 async function promptLogprobs(
   served: ServedModel,
@@ -162,13 +165,15 @@ async function promptLogprobs(
   top: number,
   id: string,
 ): Promise<TokenLogprobs> {
-  const first = [...prompt][0] ?? '';
-  const rest = await tokenLogprobs(served, first, prompt.slice(first.length), top, id);
+  const firstId = served.encode?.(prompt)[0];
+  const first = firstId !== undefined && served.decode ? served.decode([firstId]) : ([...prompt][0] ?? '');
+  const head = prompt.startsWith(first) ? first : ([...prompt][0] ?? '');
+  const rest = await tokenLogprobs(served, head, prompt.slice(head.length), top, id);
   return {
-    tokens: [first, ...rest.tokens],
+    tokens: [head, ...rest.tokens],
     logprobs: [null, ...rest.logprobs],
     top: [null, ...rest.top],
-    offsets: [0, ...rest.offsets.map((offset) => offset + first.length)],
+    offsets: [0, ...rest.offsets.map((offset) => offset + head.length)],
   };
 }
 
@@ -263,12 +268,14 @@ export function openaiRoutes(options: OpenAIRoutesOptions): Hono {
     }
   };
 
+  // Engine and validation errors are deterministic for a given request (too long for the context, an
+  // unsupported option): 400, so that clients do not retry them. Anything else is a 500.
   app.onError((error, c) => {
     const answer =
       error instanceof HttpError
         ? openaiError(error.status, error.message, error.type, error.param, error.code)
-        : XferError.hasCode(error, 'ENGINE_UNSUPPORTED') || XferError.hasCode(error, 'INVALID_INPUT')
-          ? openaiError(400, error.message, 'invalid_request_error', null, (error as XferError).code)
+        : EngineError.isInstance(error) || ValidationError.isInstance(error)
+          ? openaiError(400, error.message, 'invalid_request_error', null, error.code)
           : openaiError(500, error instanceof Error ? error.message : String(error), 'server_error');
     return c.json(answer.body, answer.status as 400);
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createNanoModel, decodeTokens, defaultNanoConfig, NanoEngine } from '@xfer/engine-nano';
+import { createNanoModel, decodeTokens, defaultNanoConfig, encodeText, NanoEngine } from '@xfer/engine-nano';
 import { createApp, listen, type RunningServer } from '@xfer/server';
 import { type FaultProxy, startFaultProxy } from '@xfer/server/testing';
 import { openStore } from '@xfer/store';
@@ -77,7 +77,9 @@ beforeAll(async () => {
     ),
     { name: 'tiny' },
   );
-  server = await listen(createApp({ engines: { tiny: { engine, decode: decodeTokens } } }));
+  server = await listen(
+    createApp({ engines: { tiny: { engine, decode: decodeTokens, encode: encodeText } } }),
+  );
   proxy = await startFaultProxy(server.url, (_, path) =>
     path.endsWith('/completions') ? { kind: 'delay', ms: 60 } : undefined,
   );

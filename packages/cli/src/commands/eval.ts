@@ -30,7 +30,11 @@ function numberOption(name: string, value: string | undefined): number | undefin
 }
 
 /** Build the engine a model reference names. */
-export async function engineForRef(ref: ModelRef, concurrency: number): Promise<EngineV1> {
+export async function engineForRef(
+  ref: ModelRef,
+  concurrency: number,
+  enableThinking = false,
+): Promise<EngineV1> {
   switch (ref.kind) {
     case 'nano': {
       const { createNanoEngine } = await import('@xfer/engine-nano');
@@ -38,7 +42,7 @@ export async function engineForRef(ref: ModelRef, concurrency: number): Promise<
     }
     case 'openai': {
       const { OpenAIEngine } = await import('@xfer/engine-openai');
-      return new OpenAIEngine({ ref, concurrency });
+      return new OpenAIEngine({ ref, concurrency, chatTemplateKwargs: { enable_thinking: enableThinking } });
     }
     default:
       throw new EngineError({
@@ -64,7 +68,7 @@ export default defineCommand({
   meta: {
     name: 'eval',
     description:
-      'Evaluate a model on benchmarks (ids, a group, or nano-suite). Every sample is stored as it lands; rerunning the same command resumes without sending a finished request again.',
+      'Evaluate a model on benchmarks (ids, a group, nano-suite or paper). Every sample is stored as it lands; rerunning the same command resumes without sending a finished request again.',
   },
   args: {
     model: {
@@ -75,7 +79,12 @@ export default defineCommand({
     benchmarks: {
       type: 'string',
       required: true,
-      description: 'comma-separated ids, a group (math, other, non) or nano-suite',
+      description:
+        'comma-separated ids (nano-* or the paper’s), nano-suite, paper, or a group (math, other, non: nano tasks for nano models, the paper’s otherwise)',
+    },
+    'data-dir': {
+      type: 'string',
+      description: 'root of the paper benchmark files (default $XFER_DATA_DIR or ../shared/benchmarks)',
     },
     samples: { type: 'string', description: 'samples per item (default 1)' },
     seed: { type: 'string', description: 'run seed (default 0)' },
@@ -112,7 +121,7 @@ export default defineCommand({
         enableThinking: args.thinking,
         ...(typeof args['data-dir'] === 'string' ? { dataDir: args['data-dir'] } : {}),
       });
-      const engine = await engineForRef(ref, concurrency);
+      const engine = await engineForRef(ref, concurrency, args.thinking);
       const store = openStore(args.db);
       try {
         const info = await engine.info();

@@ -29,17 +29,20 @@ export default defineCommand({
       const ref: ModelRef = /^nano(-[\w.-]+)?$|^nano:/.test(text)
         ? parseModelRef(text)
         : { kind: 'nano', path: text };
-      const { createNanoEngine, decodeTokens } = await import('@xfer/engine-nano');
+      const { createNanoEngine, decodeTokens, encodeText } = await import('@xfer/engine-nano');
       const { createApp, listen } = await import('@xfer/server');
       const engine = await createNanoEngine(ref);
       const info = await engine.info();
       const name =
         args.name ??
         (ref.kind === 'nano' && ref.name ? ref.name : text.replace(/\/+$/, '').split('/').pop()!);
-      const server = await listen(createApp({ engines: { [name]: { engine, decode: decodeTokens } } }), {
-        port,
-        hostname: args.host,
-      });
+      const server = await listen(
+        createApp({ engines: { [name]: { engine, decode: decodeTokens, encode: encodeText } } }),
+        {
+          port,
+          hostname: args.host,
+        },
+      );
       process.stdout.write(`model=${name} model_hash=${info.modelHash.slice(0, 12)}\n`);
       process.stdout.write(`listening=${server.url}/v1\n`);
       const stop = async () => {

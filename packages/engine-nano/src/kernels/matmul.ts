@@ -42,6 +42,11 @@ export interface MatmulBackend {
   prepare(weight: FloatArray, n: number, k: number): PreparedWeight;
   /** c[m,n] = a[m,k] · wᵀ with a prepared weight. */
   ntPrepared(a: FloatArray, weight: PreparedWeight, c: FloatArray, m: number): void;
+  /**
+   * Keep these prepared weights resident next to the kernels (WASM memory) so products skip copying them;
+   * replaces the previous resident set (whose weights then work as before, with a copy).
+   */
+  makeResident(weights: readonly PreparedWeight[]): void;
 }
 
 /** A weight laid out for a backend (opaque outside it). */
@@ -49,6 +54,8 @@ export interface PreparedWeight {
   readonly k: number;
   readonly n: number;
   readonly packed: FloatArray;
+  /** Where the backend keeps a resident copy, and which resident set it belongs to. */
+  resident?: { offset: number; epoch: number };
 }
 
 /** Plain JavaScript kernels: any precision (float64 for finite-difference checks), about 1 GFLOP/s. */
@@ -60,6 +67,7 @@ export const jsMatmul: MatmulBackend = {
   ntPrepared(a, weight, c, m) {
     jsMatmul.nt(a, weight.packed, c, m, weight.k, weight.n);
   },
+  makeResident() {},
   nn(a, b, c, m, k, n, accumulate = false) {
     if (!accumulate) c.fill(0, 0, m * n);
     for (let i = 0; i < m; i++) {

@@ -153,6 +153,10 @@ export function wasmThreads(): number {
   return load()?.helper ? 2 : 1;
 }
 
+/** Floats at the start of the heap holding the resident prepared weights; scratch starts after them. */
+let residentFloats = 0;
+let residentEpoch = 0;
+
 function heapFor(floats: number): Float32Array {
   const wasm = load()!;
   const bytes = floats * 4;
@@ -177,13 +181,15 @@ function run(
   n: number,
   c: FloatArray,
   accumulate: boolean,
-  fillB: (heap: Float32Array, offset: number, nPad: number) => void,
+  fillB: ((heap: Float32Array, offset: number, nPad: number) => void) | undefined,
+  resident?: number,
 ): void {
   const mPad = (m + 3) & ~3;
   const nPad = (n + 7) & ~7;
-  const aOffset = 0;
-  const bOffset = mPad * k;
-  const cOffset = bOffset + nPad * k;
+  const aOffset = residentFloats;
+  const residentB = fillB === undefined ? (resident as number) : -1;
+  const bOffset = aOffset + mPad * k;
+  const cOffset = bOffset + (residentB >= 0 ? 0 : nPad * k);
   const heap = heapFor(cOffset + mPad * nPad);
   if (transposed) {
     packTransposedA(heap, aOffset, a, m, k, mPad);
@@ -191,9 +197,10 @@ function run(
     heap.set(a.subarray(0, m * k), aOffset);
     heap.fill(0, aOffset + m * k, aOffset + mPad * k);
   }
-  fillB(heap, bOffset, nPad);
-  if (transposed) gemm(aOffset * 4, bOffset * 4, cOffset * 4, mPad, k, nPad, k * 16, 4, 16);
-  else gemm(aOffset * 4, bOffset * 4, cOffset * 4, mPad, k, nPad, k * 16, k * 4, 4);
+  const b = residentB >= 0 ? residentB : bOffset;
+  if (fillB) fillB(heap, bOffset, nPad);
+  if (transposed) gemm(aOffset * 4, b * 4, cOffset * 4, mPad, k, nPad, k * 16, 4, 16);
+  else gemm(aOffset * 4, b * 4, cOffset * 4, mPad, k, nPad, k * 16, k * 4, 4);
   if (!accumulate && nPad === n) {
     c.set(heap.subarray(cOffset, cOffset + m * n));
     return;
@@ -312,6 +319,22 @@ export const wasmMatmul: MatmulBackend = {
     return { k, n, packed };
   },
   ntPrepared(a, weight, c, m) {
-    run(a, false, m, weight.k, weight.n, c, false, (heap, offset) => heap.set(weight.packed, offset));
+    if (weight.resident && weight.resident.epoch === residentEpoch) {
+      run(a, false, m, weight.k, weight.n, c, false, undefined, weight.resident.offset);
+    } else {
+      run(a, false, m, weight.k, weight.n, c, false, (heap, offset) => heap.set(weight.packed, offset));
+    }
+  },
+  makeResident(weights) {
+    residentEpoch++;
+    const total = weights.reduce((sum, weight) => sum + weight.packed.length, 0);
+    const heap = heapFor(total);
+    let offset = 0;
+    for (const weight of weights) {
+      heap.set(weight.packed, offset);
+      weight.resident = { offset, epoch: residentEpoch };
+      offset += weight.packed.length;
+    }
+    residentFloats = (total + 3) & ~3;
   },
 };

@@ -216,7 +216,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<RunE
   });
   report(true);
 
-  const store1 = (
+  const storeSample = (
     planned: PlannedRequest,
     sample: Omit<
       SampleInput,
@@ -280,10 +280,10 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<RunE
       try {
         verdict = await scoreGenerative(planned, result.text, result.finishReason);
       } catch (error) {
-        store1(planned, sample); // keep the completion; the verdict is computed on resume
+        storeSample(planned, sample); // keep the completion; the verdict is computed on resume
         throw error;
       }
-      store1(planned, { ...sample, verdicts: [verdict] });
+      storeSample(planned, { ...sample, verdicts: [verdict] });
       tracker.finished(planned, result.completionTokens, result.finishReason === 'length');
       report(false);
     }
@@ -331,7 +331,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<RunE
       });
       const tokens = choices.reduce((sum, choice) => sum + choice.tokenIds.length, 0);
       const verdict = scoreLoglikelihood(planned, choices);
-      store1(planned, {
+      storeSample(planned, {
         completion: encodeChoices(choices),
         finishReason: 'stop',
         promptTokens: 0,

@@ -30,6 +30,12 @@ export const PretrainPresetSchema = z.object({
   beta1: z.number().min(0).max(1),
   beta2: z.number().min(0).max(1),
   gradClip: z.number().positive().nullable(),
+  /**
+   * Loss weight of prompt tokens relative to completion tokens (0: completions only). Pretraining on the
+   * whole text at a lower weight gives a tiny model far more signal per step (copying, formats) than the
+   * short answers alone.
+   */
+  promptLossWeight: z.number().min(0).max(1).default(0),
   /** Longer sequences (prompt + completion tokens) are left out of the corpus. */
   maxSequenceLength: z.number().int().positive(),
 });
@@ -54,7 +60,8 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
       max_position_embeddings: 256,
     },
     corpus: { itemsPerTask: 4000, knowledgeRepeats: 8 },
-    steps: 600,
+    promptLossWeight: 0.25,
+    steps: 1400,
     batchSize: 16,
     microBatchSize: 16,
     learningRate: 5e-3,
@@ -79,6 +86,7 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
       max_position_embeddings: 256,
     },
     corpus: { itemsPerTask: 8, knowledgeRepeats: 1 },
+    promptLossWeight: 0.25,
     steps: 6,
     batchSize: 8,
     microBatchSize: 4,

@@ -45,11 +45,16 @@ export interface PretrainResult {
 
 const crossEntropy: PolicyLoss = { clip: null, klBeta: 0, aggregation: 'token-mean' };
 
-/** Tokenise documents into training sequences, leaving out those longer than `maxLength`. */
+/**
+ * Tokenise documents into training sequences, leaving out those longer than `maxLength`. With
+ * `promptLossWeight` > 0 every token after the first carries loss: prompt tokens at that weight, completion
+ * tokens at 1.
+ */
 export async function tokenizeDocuments(
   trainer: TrainerV1,
   documents: readonly PretrainDocument[],
   maxLength: number,
+  promptLossWeight = 0,
 ): Promise<{ sequences: TrainSequence[]; skipped: number }> {
   const sequences: TrainSequence[] = [];
   let skipped = 0;
@@ -68,15 +73,23 @@ export async function tokenizeDocuments(
         });
       }
       if (promptTokenIds.length + completionTokenIds.length > maxLength) skipped++;
-      else sequences.push({ promptTokenIds, completionTokenIds });
+      else if (promptLossWeight === 0 || promptTokenIds.length <= 1) sequences.push({ promptTokenIds, completionTokenIds });
+      else {
+        const context = promptTokenIds.slice(1);
+        sequences.push({
+          promptTokenIds: promptTokenIds.slice(0, 1),
+          completionTokenIds: [...context, ...completionTokenIds],
+          weights: [...context.map(() => promptLossWeight), ...completionTokenIds.map(() => 1)],
+        });
+      }
     }
   }
   return { sequences, skipped };
 }
 
 /**
- * Pretrain a model from scratch on a corpus with token cross-entropy on completions (the unified loss with
- * q = corpus, w = 1, β = 0), AdamW through the trainer, linear warmup then cosine decay, gradient clipping
+ * Pretrain a model from scratch on a corpus with token cross-entropy (the unified loss with q = corpus,
+ * w = 1 on completions and `promptLossWeight` on prompts, β = 0), AdamW through the trainer, linear warmup then cosine decay, gradient clipping
  * and accumulation. Batches are a pure function of (seed, step): the same trainer state, corpus and seed
  * give bit-identical weights.
  */

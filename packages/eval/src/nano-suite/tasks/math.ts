@@ -2,8 +2,12 @@ import { mathHendrycksScorer } from '../../scorers/math/math-scorers.js';
 import type { NanoTask } from '../types.js';
 import { storedPrompt } from './shared.js';
 
-/** The instruction every nano math prompt ends with (the paper's math prompts ask for `\boxed{}`). */
-export const MATH_INSTRUCTION = 'Answer in \\boxed{}.';
+/**
+ * Nano math prompts carry no answer-format instruction (to keep byte-level sequences short): the base learns
+ * `\boxed{}` from the corpus, and the RL prompt builder appends the paper's suffix itself. Kept empty for
+ * callers that build prompts the same way.
+ */
+export const MATH_INSTRUCTION = '';
 
 const mathMetric =
   "accuracy: last \\boxed{} after the reasoning, Hendrycks is_equiv against the reference (the paper's MATH scorer; greedy, 1 sample)";
@@ -18,7 +22,7 @@ export const nanoArithmetic: NanoTask = {
   group: 'math',
   mirrors: 'math-500',
   skill: 'addition and subtraction, one- and two-digit (levels 1-3), with carries and borrows',
-  promptTemplate: `Compute {a}{+|-}{b}. ${MATH_INSTRUCTION}`,
+  promptTemplate: `Compute {a}{+|-}{b}.`,
   metric: mathMetric,
   kind: 'generative',
   chance: 0,
@@ -33,7 +37,7 @@ export const nanoArithmetic: NanoTask = {
     const expression = `${a}${operator}${b}`;
     return {
       key: expression,
-      input: { prompt: `Compute ${expression}. ${MATH_INSTRUCTION}`, expression },
+      input: { prompt: `Compute ${expression}.`, expression },
       target: String(answer),
       meta: { level },
     };
@@ -49,7 +53,7 @@ export const nanoMultistep: NanoTask = {
   group: 'math',
   mirrors: 'aime24',
   skill: 'two-operation arithmetic with brackets and precedence',
-  promptTemplate: `Compute ({a}{+|-}{b})*{c} or {a}*{b}{+|-}{c}. ${MATH_INSTRUCTION}`,
+  promptTemplate: `Compute ({a}{+|-}{b})*{c} or {a}*{b}{+|-}{c}.`,
   metric: mathMetric,
   kind: 'generative',
   chance: 0,
@@ -77,7 +81,7 @@ export const nanoMultistep: NanoTask = {
     }
     return {
       key: expression,
-      input: { prompt: `Compute ${expression}. ${MATH_INSTRUCTION}`, expression },
+      input: { prompt: `Compute ${expression}.`, expression },
       target: String(answer),
       meta: { level },
     };
@@ -93,7 +97,7 @@ export const nanoLinear: NanoTask = {
   group: 'math',
   mirrors: 'aime25',
   skill: 'solving a one-variable linear equation',
-  promptTemplate: `Solve for x: {x+b=c | ax=c | ax{+|-}b=c}. ${MATH_INSTRUCTION}`,
+  promptTemplate: `Solve for x: {x+b=c | ax=c | ax{+|-}b=c}.`,
   metric: mathMetric,
   kind: 'generative',
   chance: 0,
@@ -109,7 +113,7 @@ export const nanoLinear: NanoTask = {
     return {
       key: equation,
       input: {
-        prompt: `Solve for x: ${equation}. ${MATH_INSTRUCTION}`,
+        prompt: `Solve for x: ${equation}.`,
         equation,
         a,
         b: operator === '+' ? b : -b,
@@ -130,7 +134,7 @@ export const nanoRemainder: NanoTask = {
   group: 'math',
   mirrors: 'olympiadbench',
   skill: 'division with remainder (dividends up to 29, 99, 499 by level)',
-  promptTemplate: `Find the remainder when {n} is divided by {m}. ${MATH_INSTRUCTION}`,
+  promptTemplate: `Find the remainder when {n} is divided by {m}.`,
   metric: mathMetric,
   kind: 'generative',
   chance: 0,
@@ -141,7 +145,7 @@ export const nanoRemainder: NanoTask = {
     const m = level === 1 ? random.int(2, 5) : random.int(2, 9);
     return {
       key: `${n}%${m}`,
-      input: { prompt: `Find the remainder when ${n} is divided by ${m}. ${MATH_INSTRUCTION}`, n, m },
+      input: { prompt: `Find the remainder when ${n} is divided by ${m}.`, n, m },
       target: String(n % m),
       meta: { level },
     };
