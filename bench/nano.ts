@@ -38,7 +38,6 @@ const sizes = {
 };
 // --threads N sets both sides (engine-nano reads XFER_NANO_THREADS when its kernels first load)
 if (threadsFlag >= 0) process.env.XFER_NANO_THREADS = process.argv[threadsFlag + 1];
-const { createNanoModel, NanoEngine, NanoTrainer, nanoComputeInfo } = await import('@xfer/engine-nano');
 const compute = nanoComputeInfo();
 const threads = compute.threads;
 

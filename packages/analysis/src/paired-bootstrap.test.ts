@@ -68,6 +68,21 @@ describe('pairSamples', () => {
     expect(benchmarks[0]!.samplesPerItem).toBe(2);
   });
 
+  it('ignores verdicts of other grader versions (stale re-scores)', () => {
+    const stale = {
+      grader: 'exact',
+      graderVersion: '0',
+      extracted: null,
+      correct: false,
+      score: 0,
+      details: {},
+    };
+    const rescored = { ...sample('m', 'a', 1), verdicts: [stale, ...sample('m', 'a', 1).verdicts] };
+    const { benchmarks } = pairSamples([rescored], [sample('m', 'a', 0)], { graderVersions: { exact: '1' } });
+    expect(Array.from(benchmarks[0]!.model)).toEqual([100]);
+    expect(Array.from(pairSamples([rescored], [sample('m', 'a', 0)]).benchmarks[0]!.model)).toEqual([0]);
+  });
+
   it('a sample missing on one side (or another seed) is INCOMPARABLE_RUNS; no verdict is a ValidationError', () => {
     const error = (() => {
       try {

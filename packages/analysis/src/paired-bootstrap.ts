@@ -25,17 +25,25 @@ export interface PairedBenchmark {
 export interface SampleScoreOptions {
   /** Use this grader's verdict (default: the sample's only verdict, or its first). */
   grader?: string;
+  /**
+   * Grader → version of the run (the store's `scorerVersions`): verdicts of other versions (stale re-scores)
+   * are ignored.
+   */
+  graderVersions?: Readonly<Record<string, string>>;
 }
 
 function sampleScore(sample: Sample, side: string, options: SampleScoreOptions): number {
+  const versions = options.graderVersions;
+  const current =
+    versions === undefined
+      ? sample.verdicts
+      : sample.verdicts.filter((entry) => versions[entry.grader] === entry.graderVersion);
   const verdict =
-    options.grader === undefined
-      ? sample.verdicts[0]
-      : sample.verdicts.find((entry) => entry.grader === options.grader);
+    options.grader === undefined ? current[0] : current.find((entry) => entry.grader === options.grader);
   if (verdict === undefined) {
     throw new ValidationError({
       field: `${side}.${sample.benchmark}.${sample.itemId}[${sample.sampleIndex}]`,
-      message: `sample ${sample.requestHash} has no ${options.grader ?? ''} verdict: score the run first`,
+      message: `sample ${sample.requestHash} has no ${options.grader ?? ''} verdict${versions ? " of the run's scorer versions" : ''}: score the run first`,
     });
   }
   return verdict.score;

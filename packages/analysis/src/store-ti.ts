@@ -64,10 +64,16 @@ function checkComparable(model: EvalRunRecord, base: EvalRunRecord, benchmarks: 
 export function storeTransferability(store: Store, options: StoreTiOptions): StoreTiResult {
   const modelRun = store.evalRuns.require(options.modelRunId);
   const baseRun = store.evalRuns.require(options.baseRunId);
+  // the runs must share scorer versions (checked below); only verdicts of those versions count
   const { benchmarks, unpaired } = pairSamples(
     store.samples.listRunSamples(modelRun.id),
     store.samples.listRunSamples(baseRun.id),
-    options.grader === undefined ? {} : { grader: options.grader },
+    {
+      ...(options.grader === undefined ? {} : { grader: options.grader }),
+      ...(Object.keys(modelRun.scorerVersions).length === 0
+        ? {}
+        : { graderVersions: modelRun.scorerVersions }),
+    },
   );
   if (benchmarks.length === 0) {
     throw new XferError({

@@ -124,7 +124,10 @@ describe('op backward vs finite differences (float64)', () => {
     const dv = new Float64Array(v.length);
     attentionBackward(shape, q, k, v, segments, probabilities, probe, dq, dk, dv, jsMatmul, 'float64');
     // every entry of the short segment and of the last rows (past the 64-query block), a sample elsewhere
-    const picks = (width: number) => Array.from({ length: rows * width }, (_, i) => i).filter((i) => i < 3 * width || i >= 62 * width || i % 11 === 0);
+    const picks = (width: number) =>
+      Array.from({ length: rows * width }, (_, i) => i).filter(
+        (i) => i < 3 * width || i >= 62 * width || i % 11 === 0,
+      );
     for (const i of picks(12)) expectClose(dq[i]!, numeric(f, q, i));
     for (const i of picks(6)) expectClose(dk[i]!, numeric(f, k, i));
     for (const i of picks(6)) expectClose(dv[i]!, numeric(f, v, i));

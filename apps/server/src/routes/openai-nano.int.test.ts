@@ -98,6 +98,13 @@ describe('serve-model endpoint over a NanoEngine', () => {
         continuation: ' no',
         fullDistribution: false,
       },
+      // a chat-rendered prompt opens with a special token: echo must not split it
+      {
+        id: 's2',
+        context: '<|im_start|>user\nIs it blue?<|im_end|>\n<|im_start|>assistant\n',
+        continuation: 'yes',
+        fullDistribution: false,
+      },
     ];
     const over = await engine('completions').score(scoreRequests);
     const direct = await nano.score(scoreRequests);

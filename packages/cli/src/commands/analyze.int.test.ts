@@ -100,3 +100,92 @@ describe('xfer analyze tokens', () => {
     expect(result.stderr).toContain(`${bad}, field 'results[0].token_losses[0].rank'`);
   });
 });
+
+describe('xfer analyze pca', () => {
+  it("runs the paper's PCA shift on two nano checkpoints' hidden states", async () => {
+    const nano = await import('@xfer/engine-nano');
+    const { pcaShift, paperHiddenRequest } = await import('@xfer/analysis');
+    const { HiddenRequestSchema } = await import('@xfer/core');
+    const config = {
+      vocab_size: 264,
+      hidden_size: 16,
+      intermediate_size: 24,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      head_dim: 4,
+      max_position_embeddings: 160,
+    };
+    const baseDirectory = join(directory, 'base');
+    const tunedDirectory = join(directory, 'tuned');
+    await nano.saveNanoCheckpoint(nano.createNanoModel(config, 1), baseDirectory);
+    await nano.saveNanoCheckpoint(nano.createNanoModel(config, 2), tunedDirectory);
+    const texts = join(directory, 'texts.jsonl');
+    const lines = Array.from({ length: 12 }, (_, i) =>
+      JSON.stringify({ text: `Problem ${i}: what is ${i} + ${i * 3}?` }),
+    );
+    writeFileSync(texts, `${lines.join('\n')}\n`);
+    const svg = join(directory, 'pca.svg');
+    const result = await xfer([
+      'analyze',
+      'pca',
+      '--base',
+      baseDirectory,
+      '--tuned',
+      tunedDirectory,
+      '--texts',
+      texts,
+      '--svg',
+      svg,
+    ]);
+    expect(result.code).toBe(0);
+    const output = result.stdout.trim().split('\n');
+    expect(output[0]).toBe('texts=12 hidden_size=16 hidden_states=3 components=2');
+    // the same computation through the library, on the engines' own hidden states
+    const hidden = async (path: string) => {
+      const engine = await nano.createNanoEngine(path);
+      const states = await engine.hidden(
+        HiddenRequestSchema.parse(
+          paperHiddenRequest(
+            'h',
+            lines.map((line) => JSON.parse(line).text),
+          ),
+        ),
+      );
+      await engine.close();
+      return states;
+    };
+    const expected = pcaShift(await hidden(baseDirectory), await hidden(tunedDirectory), { cka: true });
+    expect(output.at(-1)).toMatch(
+      new RegExp(`^d=${expected.distance.toFixed(6)} max_layer_shift=\\d+\\.\\d{6} mean_cka=\\d\\.\\d{6}$`),
+    );
+    expect(expected.distance).toBeGreaterThan(0);
+    expect(readFileSync(svg, 'utf8')).toContain('Latent PCA shift per layer');
+    const same = await xfer([
+      'analyze',
+      'pca',
+      '--base',
+      baseDirectory,
+      '--tuned',
+      baseDirectory,
+      '--texts',
+      texts,
+    ]);
+    expect(same.stdout.trim().split('\n').at(-1)).toBe(
+      'd=0.000000 max_layer_shift=0.000000 mean_cka=1.000000',
+    );
+    const badTexts = join(directory, 'bad.jsonl');
+    writeFileSync(badTexts, '{"text": "a"}\n{"txt": "b"}\n');
+    const bad = await xfer([
+      'analyze',
+      'pca',
+      '--base',
+      baseDirectory,
+      '--tuned',
+      baseDirectory,
+      '--texts',
+      badTexts,
+    ]);
+    expect(bad.stderr).toContain(`${badTexts}, line 2, field 'text'`);
+  });
+});

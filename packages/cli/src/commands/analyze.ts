@@ -94,7 +94,127 @@ const tokens = defineCommand({
   },
 });
 
+/** Texts for the PCA shift: one per line of a .txt file, or the `text` field of each JSONL line. */
+function readTexts(path: string, limit: number): string[] {
+  const lines = readFileSync(path, 'utf8').split(/\r?\n/);
+  const texts: string[] = [];
+  lines.forEach((line, index) => {
+    if (line.trim() === '' || texts.length >= limit) return;
+    if (!path.endsWith('.jsonl')) {
+      texts.push(line);
+      return;
+    }
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch (cause) {
+      throw new ValidationError({ file: path, line: index + 1, message: 'malformed JSON', cause });
+    }
+    const text = (record as { text?: unknown } | null)?.text;
+    if (typeof text !== 'string') {
+      throw new ValidationError({ file: path, line: index + 1, field: 'text', message: 'expected a string' });
+    }
+    texts.push(text);
+  });
+  return texts;
+}
+
+const pca = defineCommand({
+  meta: {
+    name: 'pca',
+    description:
+      "Latent PCA shift (the paper's algorithm) between a tuned nano checkpoint and its base on the same texts: per-layer (Δpc1, pc2), shift and CKA, and d",
+  },
+  args: {
+    base: { type: 'string', required: true, description: 'base model (nano-base, nano:<dir>, ./dir)' },
+    tuned: { type: 'string', required: true, description: 'tuned model, same forms' },
+    texts: {
+      type: 'string',
+      required: true,
+      description: 'texts: .txt (one per line) or .jsonl ({"text": ...})',
+    },
+    limit: { type: 'string', default: '100', description: 'texts to use (the paper: 100)' },
+    components: { type: 'string', default: '2', description: 'PCA components per layer (≥ 2)' },
+    sign: {
+      type: 'string',
+      default: 'sklearn>=1.5',
+      description: "component signs: 'sklearn>=1.5' or 'sklearn<1.5'",
+    },
+    svg: { type: 'string', description: 'also write the per-layer figure to this SVG file' },
+  },
+  async run({ args }) {
+    try {
+      const analysis = await import('@xfer/analysis');
+      const { HiddenRequestSchema, parseModelRef } = await import('@xfer/core');
+      const limit = Number(args.limit);
+      const components = Number(args.components);
+      if (!Number.isInteger(limit) || limit < 2) {
+        throw new ValidationError({
+          field: '--limit',
+          message: `expected an integer ≥ 2, got '${args.limit}'`,
+        });
+      }
+      if (args.sign !== 'sklearn>=1.5' && args.sign !== 'sklearn<1.5') {
+        throw new ValidationError({
+          field: '--sign',
+          message: `expected sklearn>=1.5 or sklearn<1.5, got '${args.sign}'`,
+        });
+      }
+      const texts = readTexts(args.texts, limit);
+      const nano = await import('@xfer/engine-nano');
+      const { nanoSearchPaths } = await import('../nano-engines.js');
+      const open = async (text: string, field: string) => {
+        const ref = parseModelRef(text);
+        if (ref.kind !== 'nano' && ref.kind !== 'local') {
+          throw new ValidationError({
+            field,
+            message: `this command runs nano checkpoints; for ${ref.kind} engines call pcaShift on their hidden() results`,
+          });
+        }
+        return nano.createNanoEngine(ref, { searchPaths: nanoSearchPaths() });
+      };
+      const hiddenOf = async (text: string, field: string) => {
+        const engine = await open(text, field);
+        try {
+          return await engine.hidden(HiddenRequestSchema.parse(analysis.paperHiddenRequest(field, texts)));
+        } finally {
+          await engine.close();
+        }
+      };
+      const base = await hiddenOf(args.base, '--base');
+      const tuned = await hiddenOf(args.tuned, '--tuned');
+      const result = analysis.pcaShift(base, tuned, { components, signConvention: args.sign, cka: true });
+      const out = (line: string) => process.stdout.write(`${line}\n`);
+      out(
+        `texts=${result.numTexts} hidden_size=${result.hiddenSize} hidden_states=${result.layers.length} components=${components}`,
+      );
+      out('layer  delta_pc1  pc2_tuned  pc2_base  shift  cka');
+      for (const layer of result.layers) {
+        out(
+          `${layer.layer}  ${layer.updated[0].toFixed(4)}  ${layer.updated[1].toFixed(4)}  ${layer.original[1].toFixed(4)}  ${layer.shift.toFixed(4)}  ${layer.cka?.toFixed(4) ?? 'n/a'}`,
+        );
+      }
+      if (args.svg !== undefined) {
+        writeFileSync(
+          args.svg,
+          await analysis.renderSvg(
+            analysis.pcaShiftSpec([{ label: `${args.tuned} vs ${args.base}`, result }]),
+          ),
+        );
+        out(`figure=${args.svg}`);
+      }
+      const shifts = result.layers.map((layer) => layer.shift);
+      const ckas = result.layers.map((layer) => layer.cka ?? Number.NaN);
+      out(
+        `d=${format(result.distance)} max_layer_shift=${format(Math.max(...shifts))} mean_cka=${format(ckas.reduce((a, b) => a + b, 0) / ckas.length)}`,
+      );
+    } catch (error) {
+      reportError(error);
+    }
+  },
+});
+
 export default defineCommand({
-  meta: { name: 'analyze', description: 'Explain transfer: token-distribution shift (and more analyses)' },
-  subCommands: { tokens },
+  meta: { name: 'analyze', description: 'Explain transfer: latent PCA shift and token-distribution shift' },
+  subCommands: { tokens, pca },
 });

@@ -25,6 +25,7 @@ export {
   planRequests,
   type RunHashes,
   runHashes,
+  samplesFor,
 } from './plan.js';
 export { ProgressTracker } from './progress.js';
 export { formatResultsTable, type RunSummary, summarizeRun } from './results.js';

@@ -50,6 +50,15 @@ export function benchmarkSampling(benchmark: EvalBenchmark, settings: EvalSettin
   return SamplingParamsSchema.parse({ ...benchmark.sampling, ...settings.sampling, seed: 0 });
 }
 
+/**
+ * Samples per item for a benchmark: log-likelihood items are deterministic (1); otherwise the settings'
+ * count when `fixedSamples`, else the benchmark's protocol count, else the settings' (default 1).
+ */
+export function samplesFor(benchmark: EvalBenchmark, settings: EvalSettings, fixedSamples = true): number {
+  if (benchmark.kind === 'loglikelihood') return 1;
+  return fixedSamples ? settings.samples : (benchmark.samples ?? settings.samples);
+}
+
 /** sha256 of a benchmark's items as evaluated (with its version). */
 export function benchmarkItemsHash(benchmark: EvalBenchmark): string {
   return sha256(canonicalJson({ version: benchmark.version, items: benchmark.items }));
@@ -61,6 +70,7 @@ export function runHashes(
   renderer: PromptRenderer,
   benchmarks: readonly EvalBenchmark[],
   settings: EvalSettings,
+  fixedSamples = true,
 ): RunHashes {
   const scorerVersions: Record<string, string> = {};
   const benchmarkHashes: Record<string, string> = {};
@@ -71,7 +81,11 @@ export function runHashes(
     sampling[benchmark.id] =
       benchmark.kind === 'loglikelihood'
         ? 'loglikelihood'
-        : { ...benchmarkSampling(benchmark, settings), seed: undefined };
+        : {
+            ...benchmarkSampling(benchmark, settings),
+            seed: undefined,
+            samples: samplesFor(benchmark, settings, fixedSamples),
+          };
   }
   return {
     modelHash: info.modelHash,
@@ -82,7 +96,7 @@ export function runHashes(
         enableThinking: settings.enableThinking,
       }),
     ),
-    samplingHash: sha256(canonicalJson({ sampling, samples: settings.samples, limit: settings.limit })),
+    samplingHash: sha256(canonicalJson({ sampling, limit: settings.limit })),
     scorerVersions,
     benchmarkHashes,
   };
@@ -99,12 +113,13 @@ export function planRequests(
   renderer: PromptRenderer,
   benchmarks: readonly EvalBenchmark[],
   settings: EvalSettings,
+  fixedSamples = true,
 ): PlannedRequest[] {
   const planned: PlannedRequest[] = [];
   for (const benchmark of benchmarks) {
     const items = settings.limit === undefined ? benchmark.items : benchmark.items.slice(0, settings.limit);
     const base = benchmarkSampling(benchmark, settings);
-    const samples = benchmark.kind === 'loglikelihood' ? 1 : settings.samples;
+    const samples = samplesFor(benchmark, settings, fixedSamples);
     for (const item of items) {
       const messages = benchmark.messages(item);
       const prompt = renderer.render(messages, { enableThinking: settings.enableThinking });

@@ -262,6 +262,29 @@ describe('runEvaluation', () => {
     }
   });
 
+  it('a benchmark’s own sample count applies unless the settings fix one', async () => {
+    const protocol = { ...arithmetic, samples: 3 };
+    const own = await runEvaluation({
+      engine: engine(),
+      store: test.store,
+      modelId,
+      benchmarks: [protocol],
+      settings: { seed: 3 },
+    });
+    expect(own.total).toBe(6 * 3);
+    expect(own.summary.summary.benchmarks[0]?.samplesPerItem).toBe(3);
+    const fixed = await runEvaluation({
+      engine: engine(),
+      store: test.store,
+      modelId,
+      benchmarks: [protocol],
+      settings: { seed: 3, samples: 2 },
+    });
+    expect(fixed.total).toBe(6 * 2);
+    expect(fixed.runId).not.toBe(own.runId);
+    expect(fixed.sent).toBe(0); // samples 0 and 1 of every item were computed by the first run
+  });
+
   it('runs with other settings do not compare unless forced', async () => {
     const a = await runEvaluation({
       engine: engine(),

@@ -142,7 +142,8 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<RunE
     throw new ValidationError({ field: 'settings.benchmarks', message: 'no benchmark to evaluate' });
   const info = await engine.info();
   const renderer = options.renderer ?? (await rendererFor(engine));
-  const hashes = runHashes(info, renderer, benchmarks, settings);
+  const fixedSamples = options.settings?.samples !== undefined;
+  const hashes = runHashes(info, renderer, benchmarks, settings, fixedSamples);
   const runId =
     options.runId ??
     `eval-${sha256(canonicalJson({ modelId: options.modelId, hashes, seed: settings.seed, limit: settings.limit })).slice(0, 16)}`;
@@ -171,7 +172,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<RunE
     store.evalRuns.setStatus(runId, 'running');
   }
 
-  const plan = planRequests(info, renderer, benchmarks, settings);
+  const plan = planRequests(info, renderer, benchmarks, settings, fixedSamples);
   const found = store.samples.findSamplesByHashes(plan.map((planned) => planned.requestHash));
   store.samples.attachSamples(runId, [...found.keys()]);
   // Samples stored without this scorer's verdict (a scorer that failed before a crash) are scored now.

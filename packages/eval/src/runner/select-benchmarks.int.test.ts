@@ -25,5 +25,7 @@ describe('selectBenchmarks / loadBenchmarks', () => {
     expect(benchmarks[0]!.messages(benchmarks[0]!.items[0]!)[0]!.content.length).toBeGreaterThan(10);
     const paperMath = await loadBenchmarks('math', { suite: 'paper', limit: 1 });
     expect(paperMath.map((b) => b.id)).toEqual(['math-500', 'aime24', 'aime25', 'olympiadbench']);
+    // the paper's repeats: AIME averaged over 10 samples, MATH-500 one
+    expect(paperMath.map((b) => b.samples)).toEqual([1, 10, 10, 1]);
   });
 });

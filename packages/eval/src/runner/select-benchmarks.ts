@@ -80,7 +80,11 @@ export async function loadBenchmarks(
     });
     // lm-eval scores the protocol's continuations (a space before each choice), not the bare choice texts.
     const continuations = benchmark.continuations?.bind(benchmark);
-    out.push(continuations ? { ...adapted, continuations } : adapted);
+    out.push({
+      ...adapted,
+      samples: benchmark.decoding.samples,
+      ...(continuations ? { continuations } : {}),
+    });
   }
   return out;
 }

@@ -22,6 +22,11 @@ export interface EvalBenchmark {
    * space before each); default `item.choices`.
    */
   continuations?(item: BenchmarkItem): string[];
+  /**
+   * Samples per item the benchmark's protocol asks for (the paper: AIME 10, GPQA 3); used when the settings
+   * do not fix `samples`.
+   */
+  readonly samples?: number;
   /** Decoding defaults of the benchmark (max tokens, stop strings, temperature); settings override them. */
   readonly sampling?: Partial<SamplingParams>;
   /** Where the items came from (recorded with the benchmark). */
@@ -55,5 +60,8 @@ export interface EvalProgress {
   elapsedSeconds: number;
 }
 
-/** Settings as the caller gives them (defaults filled by the runner). */
+/**
+ * Settings as the caller gives them (defaults filled by the runner). Leaving `samples` out lets each
+ * benchmark use its protocol's count.
+ */
 export type EvalSettingsInput = Partial<EvalSettings> & { benchmarks?: string[] };
