@@ -19,7 +19,13 @@ const timed =
     totals.flops += 2 * m * k * n;
     totals.calls++;
   };
-setFloat32Backend({ name: `timed-${inner.name}`, nn: timed('nn'), nt: timed('nt'), tn: timed('tn') });
+setFloat32Backend({
+  ...inner,
+  name: `timed-${inner.name}`,
+  nn: timed('nn'),
+  nt: timed('nt'),
+  tn: timed('tn'),
+});
 const config = {
   vocab_size: 264,
   hidden_size: 256,

@@ -108,6 +108,21 @@ describe('NanoTrainer', () => {
     expect(TrainingDivergedError.isInstance(saved)).toBe(true);
   });
 
+  it('names the tensor when a gradient overflows, and leaves the weights untouched', async () => {
+    const model = createNanoModel(config, 6);
+    const trainer = new NanoTrainer(model);
+    const before = Float32Array.from(model.embed);
+    // huge per-token weights: the loss is still finite in float64, the float32 gradients overflow to Inf/NaN
+    const huge = [{ ...toy[0]!, weights: toy[0]!.completionTokenIds.map(() => 1e300) }];
+    const outcome = await trainer.forwardBackward(huge, plain);
+    expect(Number.isFinite(outcome.loss)).toBe(true);
+    const error = await trainer.optimizerStep({ learningRate: 1e-3 }).catch((caught: unknown) => caught);
+    expect(TrainingDivergedError.isInstance(error)).toBe(true);
+    expect((error as TrainingDivergedError).step).toBe(1);
+    expect((error as TrainingDivergedError).tensor).toMatch(/^model\..+ \(gradient\)$/);
+    expect(Array.from(model.embed)).toEqual(Array.from(before));
+  });
+
   it('uses the snapshotted reference for the KL term', async () => {
     const trainer = new NanoTrainer(createNanoModel(config, 5));
     const withKl = PolicyLossSchema.parse({ klBeta: 0.5 });

@@ -129,9 +129,19 @@ export default defineCommand({
         const model = store.models.ensure({ name, ref, method: 'base', modelHash: info.modelHash });
         const tty = process.stderr.isTTY === true;
         let lastLine = 0;
+        // Ctrl-C: stop sending, let the requests in flight land and be stored, mark the run cancelled.
+        // A second Ctrl-C exits at once (the run resumes from the store either way).
+        const controller = new AbortController();
+        const onInterrupt = () => {
+          if (controller.signal.aborted) process.exit(130);
+          process.stderr.write('\nxfer: stopping after the requests in flight (Ctrl-C again to quit now)\n');
+          controller.abort();
+        };
+        process.on('SIGINT', onInterrupt);
         const result = await runEvaluation({
           engine,
           store,
+          signal: controller.signal,
           modelId: model.id,
           benchmarks,
           batchSize,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseModelRef, ValidationError } from '@xfer/core';
 import { defineCommand } from 'citty';
 import { reportError } from '../report-error.js';
@@ -23,7 +25,8 @@ async function evaluateAndPrint(
 ): Promise<Record<'math' | 'other' | 'non', number>> {
   const { createNanoEngine } = await import('@xfer/engine-nano');
   const { evaluateNanoSuite, formatNanoSuiteTable } = await import('@xfer/eval');
-  const engine = await createNanoEngine(parseModelRef(model), { searchPaths: ['models'] });
+  const reference = existsSync(join(model, 'config.json')) ? model : parseModelRef(model);
+  const engine = await createNanoEngine(reference, { searchPaths: ['models'] });
   try {
     const result = await evaluateNanoSuite(engine, {
       ...(limit === undefined ? {} : { limit }),

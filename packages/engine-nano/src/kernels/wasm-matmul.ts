@@ -28,6 +28,7 @@ type Gemm = (
   aBlockStride: number,
   aRowStride: number,
   aColStride: number,
+  accumulate: number,
 ) => void;
 
 interface Instance {
@@ -54,7 +55,7 @@ try {
   for (;;) {
     Atomics.wait(view, 0, seen);
     seen = Atomics.load(view, 0);
-    gemm(view[2], view[3], view[4], view[5], view[6], view[7], view[8], view[9], view[10]);
+    gemm(view[2], view[3], view[4], view[5], view[6], view[7], view[8], view[9], view[10], view[12]);
     Atomics.store(view, 1, seen);
     Atomics.notify(view, 1);
   }
@@ -109,11 +110,12 @@ function gemm(
   blockStride: number,
   rowStride: number,
   colStride: number,
+  accumulate: number,
 ): void {
   const wasm = instance!;
   const helper = wasm.helper;
   if (!helper || m < 8 || m * k * n < parallelThreshold || Atomics.load(helper.control, 11) !== 1) {
-    wasm.gemm(a, b, c, m, k, n, blockStride, rowStride, colStride);
+    wasm.gemm(a, b, c, m, k, n, blockStride, rowStride, colStride, accumulate);
     return;
   }
   const mine = ((m >> 3) << 2) as number;
@@ -127,10 +129,11 @@ function gemm(
   control[8] = blockStride;
   control[9] = rowStride;
   control[10] = colStride;
+  control[12] = accumulate;
   const sequence = ++helper.sequence;
   Atomics.store(control, 0, sequence);
   Atomics.notify(control, 0);
-  wasm.gemm(a, b, c, mine, k, n, blockStride, rowStride, colStride);
+  wasm.gemm(a, b, c, mine, k, n, blockStride, rowStride, colStride, accumulate);
   for (;;) {
     const done = Atomics.load(control, 1);
     if (done === sequence) break;
@@ -139,7 +142,7 @@ function gemm(
   if (Atomics.load(control, 11) === -1) {
     // the helper died: compute its rows here and stop using it
     wasm.helper = undefined;
-    wasm.gemm(control[2]!, b, control[4]!, m - mine, k, n, blockStride, rowStride, colStride);
+    wasm.gemm(control[2]!, b, control[4]!, m - mine, k, n, blockStride, rowStride, colStride, accumulate);
   }
 }
 
@@ -199,18 +202,19 @@ function run(
   }
   const b = residentB >= 0 ? residentB : bOffset;
   if (fillB) fillB(heap, bOffset, nPad);
-  if (transposed) gemm(aOffset * 4, b * 4, cOffset * 4, mPad, k, nPad, k * 16, 4, 16);
-  else gemm(aOffset * 4, b * 4, cOffset * 4, mPad, k, nPad, k * 16, k * 4, 4);
-  if (!accumulate && nPad === n) {
+  if (accumulate) {
+    // the kernel adds onto C: bring C in (padding rows and columns are computed and discarded)
+    if (nPad === n) heap.set(c.subarray(0, m * n), cOffset);
+    else for (let i = 0; i < m; i++) heap.set(c.subarray(i * n, i * n + n), cOffset + i * nPad);
+  }
+  const add = accumulate ? 1 : 0;
+  if (transposed) gemm(aOffset * 4, b * 4, cOffset * 4, mPad, k, nPad, k * 16, 4, 16, add);
+  else gemm(aOffset * 4, b * 4, cOffset * 4, mPad, k, nPad, k * 16, k * 4, 4, add);
+  if (nPad === n) {
     c.set(heap.subarray(cOffset, cOffset + m * n));
     return;
   }
-  for (let i = 0; i < m; i++) {
-    const from = cOffset + i * nPad;
-    const to = i * n;
-    if (accumulate) for (let j = 0; j < n; j++) c[to + j]! += heap[from + j]!;
-    else c.set(heap.subarray(from, from + n), to);
-  }
+  for (let i = 0; i < m; i++) c.set(heap.subarray(cOffset + i * nPad, cOffset + i * nPad + n), i * n);
 }
 
 /** Aᵀ given as row-major [k, m], packed in panels of 4 rows of A: [mPad/4][k][4]. */

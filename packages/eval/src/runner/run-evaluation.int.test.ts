@@ -285,6 +285,50 @@ describe('runEvaluation', () => {
     expect(fixed.sent).toBe(0); // samples 0 and 1 of every item were computed by the first run
   });
 
+  it('cancelling stops sending, keeps what finished, and never stores a cancelled generation', async () => {
+    const controller = new AbortController();
+    const error = await runEvaluation({
+      engine: engine(),
+      store: test.store,
+      modelId,
+      benchmarks: [arithmetic],
+      settings: { ...settings, concurrency: 1 },
+      signal: controller.signal,
+      onProgress: (progress) => {
+        if (progress.done >= 5) controller.abort();
+      },
+    }).catch((caught: unknown) => caught);
+    expect(XferError.hasCode(error, 'CANCELLED')).toBe(true);
+    const run = test.store.evalRuns.list()[0]!;
+    expect(run.status).toBe('cancelled');
+    expect(test.store.samples.countRunSamples(run.id)).toBe(5);
+
+    const partial = new MockEngine({
+      respond: (request) =>
+        request.id === 'toy-math/q4#2' ? { text: 'The ans', finishReason: 'cancelled' } : answer(request),
+      info: { modelHash: 'f'.repeat(64) },
+    });
+    const failed = await runEvaluation({
+      engine: partial,
+      store: test.store,
+      modelId,
+      benchmarks: [arithmetic],
+      settings,
+    }).catch((caught: unknown) => caught);
+    expect(String((failed as Error).message)).toContain('1 requests of');
+    const stored = test.store.samples.listRunSamples(run.id);
+    expect(stored).toHaveLength(23);
+    expect(stored.some((sample) => sample.finishReason === 'cancelled')).toBe(false);
+    const done = await runEvaluation({
+      engine: engine(),
+      store: test.store,
+      modelId,
+      benchmarks: [arithmetic],
+      settings,
+    });
+    expect([done.cached, done.sent]).toEqual([23, 1]);
+  });
+
   it('runs with other settings do not compare unless forced', async () => {
     const a = await runEvaluation({
       engine: engine(),

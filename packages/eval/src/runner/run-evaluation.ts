@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   canonicalJson,
+  EngineError,
   type EngineV1,
   type EvalSettings,
   EvalSettingsSchema,
@@ -244,7 +245,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<RunE
   let failure: unknown;
   const takeBatch = (): PlannedRequest[] => {
     const batch: PlannedRequest[] = [];
-    while (!stopped && next < pending.length && batch.length < batchSize) {
+    while (!stopped && !options.signal?.aborted && next < pending.length && batch.length < batchSize) {
       const candidate = pending[next]!;
       if (batch.length > 0 && candidate.benchmark.kind !== batch[0]!.benchmark.kind) break;
       batch.push(candidate);
@@ -270,6 +271,15 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<RunE
           message: `engine returned an unknown request id ${result.id}`,
         });
       byId.delete(result.id);
+      // A cancelled or failed generation is not a sample: storing it would cache it forever.
+      if (result.finishReason === 'cancelled') continue;
+      if (result.finishReason === 'error') {
+        throw new EngineError({
+          engine: engine.engineId,
+          requestId: result.id,
+          message: 'the engine reported an error for this request',
+        });
+      }
       const sample = {
         completion: result.text,
         finishReason: result.finishReason,
@@ -361,14 +371,24 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<RunE
   };
   const concurrency = Math.max(1, settings.concurrency);
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, pending.length)) }, slot));
-  if (failure === undefined && options.signal?.aborted) {
-    failure = new XferError({ code: 'CANCELLED', message: `evaluation ${runId} cancelled` });
+  const unfinished = plan.length - tracker.snapshot().done;
+  if (failure === undefined && unfinished > 0) {
+    failure = options.signal?.aborted
+      ? new XferError({
+          code: 'CANCELLED',
+          message: `evaluation ${runId} cancelled (${unfinished} requests left)`,
+        })
+      : new EngineError({
+          engine: engine.engineId,
+          message: `${unfinished} requests of ${runId} came back cancelled by the engine`,
+        });
   }
   report(true);
 
   if (failure !== undefined) {
     const message = failure instanceof Error ? failure.message : String(failure);
-    store.evalRuns.setStatus(runId, options.signal?.aborted ? 'cancelled' : 'failed', { error: message });
+    const cancelled = XferError.hasCode(failure, 'CANCELLED') || options.signal?.aborted === true;
+    store.evalRuns.setStatus(runId, cancelled ? 'cancelled' : 'failed', { error: message });
     store.events.append(runId, 'failed', {
       error: message,
       ...(XferError.isInstance(failure) ? { code: failure.code } : {}),
