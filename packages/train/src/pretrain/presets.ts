@@ -61,7 +61,7 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
     },
     corpus: { itemsPerTask: 4000, knowledgeRepeats: 8 },
     promptLossWeight: 0.25,
-    steps: 1400,
+    steps: 3200,
     batchSize: 16,
     microBatchSize: 16,
     learningRate: 5e-3,

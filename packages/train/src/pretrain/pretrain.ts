@@ -73,7 +73,8 @@ export async function tokenizeDocuments(
         });
       }
       if (promptTokenIds.length + completionTokenIds.length > maxLength) skipped++;
-      else if (promptLossWeight === 0 || promptTokenIds.length <= 1) sequences.push({ promptTokenIds, completionTokenIds });
+      else if (promptLossWeight === 0 || promptTokenIds.length <= 1)
+        sequences.push({ promptTokenIds, completionTokenIds });
       else {
         const context = promptTokenIds.slice(1);
         sequences.push({
