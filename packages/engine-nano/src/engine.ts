@@ -360,7 +360,10 @@ export class NanoEngine implements EngineV1 {
         });
       const texts = parsed.texts.slice(first, first + parsed.batchSize);
       const encoded = texts.map((text) => {
-        const ids = encodeText(text).slice(0, parsed.maxLength);
+        const ids = encodeText(text).slice(
+          0,
+          Math.min(parsed.maxLength, model.config.max_position_embeddings),
+        );
         return ids.length === 0 ? [endOfTextId] : ids;
       });
       const longest = Math.max(...encoded.map((ids) => ids.length));

@@ -154,7 +154,7 @@ export function policyLoss(
   backend: MatmulBackend,
   sequences: readonly TrainSequence[],
   loss: PolicyLoss,
-  options: { gradients?: Gradients; referenceLogprobs?: number[][] } = {},
+  options: { gradients?: Gradients; referenceLogprobs?: number[][]; scale?: number } = {},
 ): PolicyLossOutcome {
   const config = model.config;
   const vocab = config.vocab_size;
@@ -227,7 +227,7 @@ export function policyLoss(
           ? 1 / (sequences.length * completionCounts[s]!)
           : 1 / divisor;
     total += share * tokenLoss;
-    coefficients[i] = share * tokenGradient;
+    coefficients[i] = share * tokenGradient * (options.scale ?? 1);
     entropySum += entropies[i]!;
   }
   if (options.gradients && result.activations) {

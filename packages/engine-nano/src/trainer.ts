@@ -94,7 +94,12 @@ export class NanoTrainer implements TrainerV1 {
   async forwardBackward(
     sequences: readonly TrainSequence[],
     loss: PolicyLoss,
+    options: { scale?: number } = {},
   ): Promise<ForwardBackwardResult> {
+    const scale = options.scale ?? 1;
+    if (!(scale > 0 && Number.isFinite(scale))) {
+      throw new ValidationError({ field: 'scale', message: `expected a positive finite number, got ${scale}` });
+    }
     const parsed = this.parseSequences(sequences);
     const lossConfig = parseWith(PolicyLossSchema, loss, { field: 'loss' });
     let referenceLogprobs: number[][] | undefined;
@@ -107,6 +112,7 @@ export class NanoTrainer implements TrainerV1 {
     }
     const outcome = policyLoss(this.model, backendFor(this.model.dtype), parsed, lossConfig, {
       gradients: this.gradients,
+      scale,
       ...(referenceLogprobs ? { referenceLogprobs } : {}),
     });
     if (!Number.isFinite(outcome.loss)) {

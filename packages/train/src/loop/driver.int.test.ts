@@ -166,3 +166,19 @@ describe('divergence', () => {
     }
   });
 });
+
+describe('gradient accumulation', () => {
+  it('gives the weights of one big batch, whatever the micro-batch size (token-mean scales)', async () => {
+    const hashes: string[] = [];
+    for (const microBatchSize of [4, 1, 3]) {
+      const config = resolveTrainingConfig({ recipe: 'sft-no-think', preset: 'tiny', overrides: { steps: 2, microBatchSize, batchSize: 4 } });
+      const summary = await runTraining({ config, trainer: tinyTrainer(), task, sftData, outputDir: await tempDir() });
+      const trainer = tinyTrainer();
+      await trainer.load(summary.finalModel);
+      const [logprobs] = await trainer.logprobs([{ promptTokenIds: [1, 2, 3], completionTokenIds: [4, 5, 6] }], 'policy');
+      hashes.push(logprobs!.map((v) => v.toFixed(5)).join(','));
+    }
+    expect(hashes[1]).toBe(hashes[0]);
+    expect(hashes[2]).toBe(hashes[0]);
+  });
+});
