@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireDataDir } from '../../data/data-dir.js';
 import { ValidationError } from '@xfer/core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,7 +15,7 @@ import {
 import { instructionIds } from './instructions.js';
 import { IFEVAL_SCORER_VERSION, ifevalItemFromRecord, ifevalScorer } from './scorer.js';
 
-const DATA_FILE = new URL('../../../../../../shared/benchmarks/ifeval/input_data.jsonl', import.meta.url);
+const DATA_FILE = join(requireDataDir(), 'ifeval', 'input_data.jsonl');
 
 describe('the real IFEval file', { timeout: 30_000 }, () => {
   const text = readFileSync(DATA_FILE, 'utf8');

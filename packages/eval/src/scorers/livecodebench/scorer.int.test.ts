@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireDataDir } from '../../data/data-dir.js';
 import type { BenchmarkItem } from '@xfer/core';
 import { describe, expect, it } from 'vitest';
 import { runProgram } from '../../sandbox/index.js';
@@ -6,10 +8,7 @@ import { createLiveCodeBenchScorer, LIVECODEBENCH_SCORER_VERSION, runTests } fro
 import { examplesFromStatement } from './statement-examples.js';
 import type { LiveCodeBenchTarget } from './target.js';
 
-const DATA_FILE = new URL(
-  '../../../../../../shared/benchmarks/livecodebench/problems_release_v5.jsonl',
-  import.meta.url,
-);
+const DATA_FILE = join(requireDataDir(), 'livecodebench', 'problems_release_v5.jsonl');
 
 interface Problem {
   question_id: string;
