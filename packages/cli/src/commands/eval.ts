@@ -100,7 +100,7 @@ export default defineCommand({
     },
     limit: { type: 'string', description: 'evaluate only the first n items of each benchmark' },
     thinking: { type: 'boolean', default: false, description: 'render prompts with enable_thinking' },
-    db: { type: 'string', default: 'xfer.db', description: 'experiment store' },
+    db: { type: 'string', description: 'experiment store (default $XFER_DB or ./xfer.db)' },
     name: { type: 'string', description: 'model name in the store (default: the reference)' },
     json: { type: 'boolean', default: false, description: 'print the summary as JSON' },
   },
@@ -115,14 +115,14 @@ export default defineCommand({
       const limit = integerOption('limit', args.limit, 1);
       const batchSize = integerOption('batch-size', args['batch-size'], 1) ?? (ref.kind === 'nano' ? 16 : 1);
       const { formatResultsTable, loadBenchmarks, runEvaluation } = await import('@xfer/eval');
-      const { openStore } = await import('@xfer/store');
+      const { defaultStorePath, openStore } = await import('@xfer/store');
       const benchmarks = await loadBenchmarks(args.benchmarks, {
         suite: ref.kind === 'nano' ? 'nano' : 'paper',
         enableThinking: args.thinking,
         ...(typeof args['data-dir'] === 'string' ? { dataDir: args['data-dir'] } : {}),
       });
       const engine = await engineForRef(ref, concurrency, args.thinking);
-      const store = openStore(args.db);
+      const store = openStore(args.db ?? defaultStorePath());
       try {
         const info = await engine.info();
         const name = args.name ?? formatModelRef(ref);

@@ -23,20 +23,20 @@ export default defineCommand({
     seed: { type: 'string', default: '0', description: 'seed of everything' },
     'eval-items': { type: 'string', description: 'items per nano task (default 200)' },
     steps: { type: 'string', description: 'override every recipe’s optimizer steps (smoke runs)' },
-    db: { type: 'string', default: 'xfer.db', description: 'experiment store' },
+    db: { type: 'string', description: 'experiment store (default $XFER_DB or ./xfer.db)' },
     out: { type: 'string', default: '.xfer', description: 'folder for runs and the report' },
   },
   async run({ args }) {
     const bar = new ProgressLine();
     try {
-      const { openStore } = await import('@xfer/store');
+      const { defaultStorePath, openStore } = await import('@xfer/store');
       const { runRepro } = await import('@xfer/pipeline');
       const { nanoPipelineEngines, resolveNanoModel } = await import('../nano-engines.js');
       const seed = Number(args.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new ValidationError({ field: '--seed', message: `expected an integer ≥ 0, got '${args.seed}'` });
       const evalItems = integer('eval-items', args['eval-items']);
       const steps = integer('steps', args.steps);
-      const store = openStore(args.db);
+      const store = openStore(args.db ?? defaultStorePath());
       try {
         const result = await runRepro({
           store,

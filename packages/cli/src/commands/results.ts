@@ -8,7 +8,7 @@ export default defineCommand({
   },
   args: {
     run: { type: 'positional', required: true, description: 'evaluation run id' },
-    db: { type: 'string', default: 'xfer.db', description: 'experiment store' },
+    db: { type: 'string', description: 'experiment store (default $XFER_DB or ./xfer.db)' },
     against: {
       type: 'string',
       description: 'another run to check comparability with (refuses if settings differ)',
@@ -23,8 +23,8 @@ export default defineCommand({
   async run({ args }) {
     try {
       const { assertComparable, formatResultsTable, summarizeRun } = await import('@xfer/eval');
-      const { openStore } = await import('@xfer/store');
-      const store = openStore(args.db, { mustExist: true });
+      const { defaultStorePath, openStore } = await import('@xfer/store');
+      const store = openStore(args.db ?? defaultStorePath(), { mustExist: true });
       try {
         const result = summarizeRun(store, args.run);
         if (args.against !== undefined) {

@@ -60,7 +60,7 @@ export default defineCommand({
     },
     run: { type: 'string', description: 'evaluation run id of the tuned model (store mode)' },
     'base-run': { type: 'string', description: 'evaluation run id of its base (store mode)' },
-    db: { type: 'string', default: 'xfer.db', description: 'experiment store (store mode)' },
+    db: { type: 'string', description: 'experiment store (store mode) (default $XFER_DB or ./xfer.db)' },
     resamples: { type: 'string', default: '2000', description: 'bootstrap replicates (store mode)' },
     seed: { type: 'string', default: '0', description: 'bootstrap seed (store mode)' },
     save: { type: 'boolean', default: false, description: 'store the analysis (store mode)' },
@@ -112,8 +112,8 @@ export default defineCommand({
       }
       const resamples = integerOption('resamples', args.resamples, 1);
       const seed = integerOption('seed', args.seed, 0);
-      const { openStore } = await import('@xfer/store');
-      const store = openStore(args.db);
+      const { defaultStorePath, openStore } = await import('@xfer/store');
+      const store = openStore(args.db ?? defaultStorePath());
       try {
         const result = analysis.storeTransferability(store, {
           modelRunId: args.run,

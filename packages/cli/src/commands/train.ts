@@ -10,11 +10,11 @@ function integer(name: string, value: string | undefined): number | undefined {
   return parsed;
 }
 
-async function execute(options: { recipe?: string; base: string; preset: string; seed?: number; out?: string; db: string; resume?: string; steps?: number }) {
-  const { openStore } = await import('@xfer/store');
+async function execute(options: { recipe?: string; base: string; preset: string; seed?: number; out?: string; db?: string; resume?: string; steps?: number }) {
+  const { defaultStorePath, openStore } = await import('@xfer/store');
   const { trainRecipe } = await import('@xfer/pipeline');
   const { nanoPipelineEngines, resolveNanoModel } = await import('../nano-engines.js');
-  const store = openStore(options.db);
+  const store = openStore(options.db ?? defaultStorePath());
   const bar = new ProgressLine();
   try {
     let recipe = options.recipe;
@@ -61,11 +61,11 @@ const resume = defineCommand({
   meta: { name: 'resume', description: 'Continue a stopped training run from its last checkpoint' },
   args: {
     run: { type: 'positional', required: true, description: 'training run id (see `xfer db info`)' },
-    db: { type: 'string', default: 'xfer.db', description: 'experiment store' },
+    db: { type: 'string', description: 'experiment store (default $XFER_DB or ./xfer.db)' },
   },
   async run({ args }) {
     try {
-      await execute({ base: '', preset: 'nano', db: args.db, resume: args.run });
+      await execute({ base: '', preset: 'nano', ...(args.db ? { db: args.db } : {}), resume: args.run });
     } catch (error) {
       reportError(error);
     }
@@ -85,7 +85,7 @@ export default defineCommand({
     seed: { type: 'string', description: 'seed (default 0)' },
     out: { type: 'string', description: 'name of the tuned model in the store' },
     steps: { type: 'string', description: 'override the number of optimizer steps' },
-    db: { type: 'string', default: 'xfer.db', description: 'experiment store' },
+    db: { type: 'string', description: 'experiment store (default $XFER_DB or ./xfer.db)' },
   },
   subCommands: { resume },
   async run({ args, rawArgs }) {
@@ -100,7 +100,7 @@ export default defineCommand({
         ...(seed === undefined ? {} : { seed }),
         ...(steps === undefined ? {} : { steps }),
         ...(args.out ? { out: args.out } : {}),
-        db: args.db,
+        ...(args.db ? { db: args.db } : {}),
       });
     } catch (error) {
       reportError(error);
