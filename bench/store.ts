@@ -14,6 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mulberry32 } from '@xfer/core';
 import { openStore, requestHash, type SampleInput, type Store } from '@xfer/store';
 import Database from 'better-sqlite3';
 
@@ -22,17 +23,8 @@ const count = Number(process.argv[2] ?? 100_000);
 const repeats = Number(process.argv[3] ?? 3);
 const runId = 'bench-run';
 
-/** A small seeded generator (mulberry32): the data is the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The data is the same on every run: a seeded generator (mulberry32, from core). */
+const random = mulberry32;
 
 function makeSamples(n: number): SampleInput[] {
   const next = random(42);

@@ -9,3 +9,4 @@ export * from './v1/protocol.js';
 export * from './v1/trainer.js';
 export * from './validate.js';
 export * from './hash.js';
+export * from './random.js';

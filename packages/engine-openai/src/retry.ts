@@ -19,17 +19,10 @@ export const defaultRetryPolicy: RetryPolicy = {
   maxDelayMs: 30_000,
 };
 
-/** mulberry32: a tiny seeded PRNG, so that jitter is reproducible like every other random choice. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (from core): reproducible jitter, like every other random choice. */
+import { mulberry32 as seededRandom } from '@xfer/core';
+
+export { seededRandom };
 
 /**
  * Parse an HTTP `Retry-After` header: delta-seconds or an HTTP-date. Returns milliseconds to wait, or

@@ -12,14 +12,7 @@ export function sampleSeed(runSeed: number, benchmark: string, itemId: string, s
   return digest.readUInt32BE(0);
 }
 
-/** mulberry32: a small seeded PRNG for bootstrap resampling. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (from core): a small seeded PRNG for bootstrap resampling. */
+import { mulberry32 as seededRandom } from '@xfer/core';
+
+export { seededRandom };

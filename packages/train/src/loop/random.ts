@@ -6,17 +6,9 @@ export function deriveSeed(seed: number, ...path: (string | number)[]): number {
   return digest.readUInt32LE(0);
 }
 
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@xfer/core';
+
+export { mulberry32 };
 
 /** A seeded Fisher–Yates permutation of 0..n−1. */
 export function permutation(n: number, seed: number): number[] {
