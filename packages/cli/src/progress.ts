@@ -5,7 +5,9 @@ export function formatDuration(seconds: number | null | undefined): string {
   const minutes = Math.floor(whole / 60);
   const hours = Math.floor(minutes / 60);
   const pad = (value: number) => String(value).padStart(2, '0');
-  return hours > 0 ? `${hours}:${pad(minutes % 60)}:${pad(whole % 60)}` : `${pad(minutes)}:${pad(whole % 60)}`;
+  return hours > 0
+    ? `${hours}:${pad(minutes % 60)}:${pad(whole % 60)}`
+    : `${pad(minutes)}:${pad(whole % 60)}`;
 }
 
 /**
@@ -26,7 +28,9 @@ export class ProgressLine {
     if (this.stream.isTTY) {
       const width = 24;
       const filled = Math.round(fraction * width);
-      this.stream.write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${figures}`);
+      this.stream.write(
+        `\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${figures}`,
+      );
       this.drawn = true;
       return;
     }

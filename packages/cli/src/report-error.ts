@@ -7,6 +7,7 @@ export function reportError(error: unknown): never {
   } else {
     process.stderr.write(`xfer: ${error instanceof Error ? error.message : String(error)}\n`);
   }
-  if (process.env.XFER_DEBUG === '1' && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  if (process.env.XFER_DEBUG === '1' && error instanceof Error && error.stack)
+    process.stderr.write(`${error.stack}\n`);
   process.exit(1);
 }

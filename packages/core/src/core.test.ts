@@ -4,6 +4,7 @@ import {
   CorruptRowError,
   canonicalJson,
   EngineError,
+  formatModelRef,
   parseJson,
   parseModelRef,
   parseWith,
@@ -14,25 +15,37 @@ import {
   ValidationError,
   WorkerError,
   XferError,
-  formatModelRef,
 } from './index.js';
 
 describe('errors', () => {
   it('are recognised by marker, not instanceof, and keep stable codes', () => {
-    const error = new ValidationError({ file: 'a.jsonl', line: 3, field: 'answer', message: 'expected a string' });
+    const error = new ValidationError({
+      file: 'a.jsonl',
+      line: 3,
+      field: 'answer',
+      message: 'expected a string',
+    });
     expect(error.message).toBe("a.jsonl, line 3, field 'answer': expected a string");
     expect(XferError.isInstance(error)).toBe(true);
     expect(ValidationError.isInstance(error)).toBe(true);
     expect(WorkerError.isInstance(error)).toBe(false);
     expect(error.code).toBe('INVALID_INPUT');
     // A structurally identical object from another copy of the package carries the same global symbol.
-    const foreign = Object.assign(Object.create(null), { [Symbol.for('xfer.error')]: true, code: 'INTERNAL' });
+    const foreign = Object.assign(Object.create(null), {
+      [Symbol.for('xfer.error')]: true,
+      code: 'INTERNAL',
+    });
     expect(XferError.isInstance(foreign)).toBe(true);
     expect(XferError.isInstance(new Error('plain'))).toBe(false);
   });
 
   it('name table, column and row for corrupt rows', () => {
-    const error = new CorruptRowError({ table: 'samples', column: 'verdicts', rowId: 7, message: 'bad json' });
+    const error = new CorruptRowError({
+      table: 'samples',
+      column: 'verdicts',
+      rowId: 7,
+      message: 'bad json',
+    });
     expect(error.toWire()).toEqual({
       code: 'DB_CORRUPT_ROW',
       message: 'samples.verdicts (id 7): bad json',
@@ -41,7 +54,12 @@ describe('errors', () => {
   });
 
   it('engine errors name the engine and request', () => {
-    const error = new EngineError({ engine: 'openai', requestId: 'r1', message: 'HTTP 500', code: 'ENGINE_REQUEST_FAILED' });
+    const error = new EngineError({
+      engine: 'openai',
+      requestId: 'r1',
+      message: 'HTTP 500',
+      code: 'ENGINE_REQUEST_FAILED',
+    });
     expect(error.message).toBe('openai (request r1): HTTP 500');
   });
 });
@@ -49,9 +67,9 @@ describe('errors', () => {
 describe('validation', () => {
   it('names the nested field that failed', () => {
     const schema = z.object({ items: z.array(z.object({ answer: z.string() })) });
-    expect(() => parseWith(schema, { items: [{ answer: 'x' }, { answer: 3 }] }, { file: 'f.json' })).toThrowError(
-      /f\.json, field 'items\[1\]\.answer'/,
-    );
+    expect(() =>
+      parseWith(schema, { items: [{ answer: 'x' }, { answer: 3 }] }, { file: 'f.json' }),
+    ).toThrowError(/f\.json, field 'items\[1\]\.answer'/);
   });
 
   it('turns malformed JSON into a ValidationError with the line', () => {
@@ -77,7 +95,12 @@ describe('model references', () => {
 
   it('parses endpoints and round-trips them', () => {
     const ref = parseModelRef('http://127.0.0.1:8000/v1#qwen');
-    expect(ref).toMatchObject({ kind: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'qwen', api: 'chat' });
+    expect(ref).toMatchObject({
+      kind: 'openai',
+      baseUrl: 'http://127.0.0.1:8000/v1',
+      model: 'qwen',
+      api: 'chat',
+    });
     expect(formatModelRef(ref)).toBe('openai:http://127.0.0.1:8000/v1#qwen');
   });
 
@@ -105,7 +128,12 @@ describe('worker protocol', () => {
     expect(frame.type).toBe('generate');
     expect(RequestFrameSchema.safeParse({ v: 1, id: 'r', type: 'explode', params: {} }).success).toBe(false);
     expect(RequestFrameSchema.safeParse({ v: 2, id: 'r', type: 'shutdown', params: {} }).success).toBe(false);
-    const error = ResponseFrameSchema.parse({ v: 1, id: 'r1', type: 'error', error: { code: 'INTERNAL', message: 'boom' } });
+    const error = ResponseFrameSchema.parse({
+      v: 1,
+      id: 'r1',
+      type: 'error',
+      error: { code: 'INTERNAL', message: 'boom' },
+    });
     expect(error).toMatchObject({ type: 'error', error: { data: {} } });
   });
 
@@ -118,6 +146,8 @@ describe('worker protocol', () => {
 
 describe('canonicalJson', () => {
   it('ignores key order and undefined', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: undefined }], c: 'z' } })).toBe('{"a":{"c":"z","d":[1,{"y":2}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: undefined }], c: 'z' } })).toBe(
+      '{"a":{"c":"z","d":[1,{"y":2}]},"b":1}',
+    );
   });
 });

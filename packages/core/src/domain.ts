@@ -55,7 +55,15 @@ export const SampleSchema = z.object({
 });
 export type Sample = z.infer<typeof SampleSchema>;
 
-export const TuningMethodSchema = z.enum(['base', 'sft', 'rl', 'onpolicy-sft', 'offpolicy-rl', 'pretrain', 'other']);
+export const TuningMethodSchema = z.enum([
+  'base',
+  'sft',
+  'rl',
+  'onpolicy-sft',
+  'offpolicy-rl',
+  'pretrain',
+  'other',
+]);
 export type TuningMethod = z.infer<typeof TuningMethodSchema>;
 
 /** Evaluation settings recorded with a run; runs compare only when these hashes agree. */

@@ -1,6 +1,8 @@
 export * from './domain.js';
 export * from './errors/index.js';
+export * from './hash.js';
 export * from './model.js';
+export * from './random.js';
 export * from './requests.js';
 export * from './sampling.js';
 export * from './training.js';
@@ -8,5 +10,3 @@ export * from './v1/engine.js';
 export * from './v1/protocol.js';
 export * from './v1/trainer.js';
 export * from './validate.js';
-export * from './hash.js';
-export * from './random.js';

@@ -10,22 +10,32 @@ export const HubModelRefSchema = z.object({
 /** A model directory in Hugging Face format on local disk. */
 export const LocalModelRefSchema = z.object({ kind: z.literal('local'), path: z.string().min(1) });
 /** A nano checkpoint: a shipped name (`nano-base`) or a directory written by engine-nano. */
-export const NanoModelRefSchema = z.object({
-  kind: z.literal('nano'),
-  name: z.string().min(1).optional(),
-  path: z.string().min(1).optional(),
-}).refine((ref) => ref.name !== undefined || ref.path !== undefined, 'a nano model needs a name or a path');
+export const NanoModelRefSchema = z
+  .object({
+    kind: z.literal('nano'),
+    name: z.string().min(1).optional(),
+    path: z.string().min(1).optional(),
+  })
+  .refine((ref) => ref.name !== undefined || ref.path !== undefined, 'a nano model needs a name or a path');
 /** A model behind an OpenAI-compatible endpoint (vLLM, SGLang, llama.cpp, Ollama, xfer serve-model). */
 export const OpenAIModelRefSchema = z.object({
   kind: z.literal('openai'),
   baseUrl: z.url(),
   model: z.string().min(1),
   /** Name of the environment variable holding the API key; the key itself is never stored. */
-  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/)
+    .optional(),
   api: z.enum(['chat', 'completions']).default('chat'),
 });
 
-export const ModelRefSchema = z.union([HubModelRefSchema, LocalModelRefSchema, NanoModelRefSchema, OpenAIModelRefSchema]);
+export const ModelRefSchema = z.union([
+  HubModelRefSchema,
+  LocalModelRefSchema,
+  NanoModelRefSchema,
+  OpenAIModelRefSchema,
+]);
 export type ModelRef = z.infer<typeof ModelRefSchema>;
 export type HubModelRef = z.infer<typeof HubModelRefSchema>;
 export type LocalModelRef = z.infer<typeof LocalModelRefSchema>;
@@ -47,10 +57,16 @@ export function parseModelRef(text: string): ModelRef {
   if (value === '') fail('empty model reference');
   if (value.startsWith('nano:')) {
     const rest = value.slice(5);
-    return rest.includes('/') || rest.startsWith('.') ? { kind: 'nano', path: rest } : { kind: 'nano', name: rest };
+    return rest.includes('/') || rest.startsWith('.')
+      ? { kind: 'nano', path: rest }
+      : { kind: 'nano', name: rest };
   }
   if (/^nano(-[\w.-]+)?$/.test(value)) return { kind: 'nano', name: value };
-  const endpoint = value.startsWith('openai:') ? value.slice(7) : /^https?:\/\//.test(value) ? value : undefined;
+  const endpoint = value.startsWith('openai:')
+    ? value.slice(7)
+    : /^https?:\/\//.test(value)
+      ? value
+      : undefined;
   if (endpoint !== undefined) {
     const [baseUrl, model] = endpoint.split('#');
     if (!baseUrl || !model) fail('an endpoint needs "<baseUrl>#<model>"');

@@ -8,7 +8,12 @@ export const SamplingParamsSchema = z.object({
   topK: z.number().int().min(-1).default(-1),
   maxTokens: z.number().int().positive().default(256),
   stop: z.array(z.string().min(1)).default([]),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(0),
   /** Return the logprob of each sampled token. */
   logprobs: z.boolean().default(false),
 });

@@ -1,10 +1,19 @@
 import { EngineError } from './errors/index.js';
-import type { GenerateRequest, GenerateResult, HiddenRequest, HiddenResult, ScoreRequest, ScoreResult } from './requests.js';
+import type {
+  GenerateRequest,
+  GenerateResult,
+  HiddenRequest,
+  HiddenResult,
+  ScoreRequest,
+  ScoreResult,
+} from './requests.js';
 import type { EngineInfo, EngineV1 } from './v1/engine.js';
 
 export interface MockEngineOptions {
   /** Produce the completion text for a request. */
-  respond?: (request: GenerateRequest) => string | { text: string; finishReason?: GenerateResult['finishReason'] };
+  respond?: (
+    request: GenerateRequest,
+  ) => string | { text: string; finishReason?: GenerateResult['finishReason'] };
   /** Produce per-token logprobs for a score request (one entry per continuation character by default). */
   score?: (request: ScoreRequest) => Omit<ScoreResult, 'id'>;
   info?: Partial<EngineInfo>;
@@ -40,7 +49,8 @@ export class MockEngine implements EngineV1 {
     for (const request of requests) {
       const started = Date.now();
       const answer = this.options.respond?.(request) ?? '';
-      const { text, finishReason } = typeof answer === 'string' ? { text: answer, finishReason: undefined } : answer;
+      const { text, finishReason } =
+        typeof answer === 'string' ? { text: answer, finishReason: undefined } : answer;
       yield {
         id: request.id,
         text,
@@ -55,13 +65,22 @@ export class MockEngine implements EngineV1 {
   async score(requests: readonly ScoreRequest[]): Promise<ScoreResult[]> {
     this.calls.push({ method: 'score', ids: requests.map((r) => r.id) });
     const scorer = this.options.score;
-    if (!scorer) throw new EngineError({ engine: 'mock', code: 'ENGINE_UNSUPPORTED', message: 'score is not configured' });
+    if (!scorer)
+      throw new EngineError({
+        engine: 'mock',
+        code: 'ENGINE_UNSUPPORTED',
+        message: 'score is not configured',
+      });
     return requests.map((request) => ({ id: request.id, ...scorer(request) }));
   }
 
   async hidden(request: HiddenRequest): Promise<HiddenResult> {
     this.calls.push({ method: 'hidden', ids: [request.id] });
-    throw new EngineError({ engine: 'mock', code: 'ENGINE_UNSUPPORTED', message: 'hidden states are not available' });
+    throw new EngineError({
+      engine: 'mock',
+      code: 'ENGINE_UNSUPPORTED',
+      message: 'hidden states are not available',
+    });
   }
 
   async close(): Promise<void> {}

@@ -43,7 +43,11 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where:
 }
 
 /** Parse without throwing. */
-export function safeParseWith<S extends z.ZodType>(schema: S, value: unknown, where: Where = {}): SafeResult<z.output<S>> {
+export function safeParseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: Where = {},
+): SafeResult<z.output<S>> {
   const result = schema.safeParse(value);
   if (result.success) return { success: true, data: result.data };
   return { success: false, error: validationErrorFromZod(result.error, where) };

@@ -98,7 +98,10 @@ export class NanoTrainer implements TrainerV1 {
   ): Promise<ForwardBackwardResult> {
     const scale = options.scale ?? 1;
     if (!(scale > 0 && Number.isFinite(scale))) {
-      throw new ValidationError({ field: 'scale', message: `expected a positive finite number, got ${scale}` });
+      throw new ValidationError({
+        field: 'scale',
+        message: `expected a positive finite number, got ${scale}`,
+      });
     }
     const parsed = this.parseSequences(sequences);
     const lossConfig = parseWith(PolicyLossSchema, loss, { field: 'loss' });

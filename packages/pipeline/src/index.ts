@@ -1,4 +1,4 @@
 export * from './engines.js';
 export * from './math-task.js';
-export * from './train-recipe.js';
 export * from './repro.js';
+export * from './train-recipe.js';

@@ -12,12 +12,19 @@ export function mathTrainTask(benchmarks: readonly EvalBenchmark[], renderer: Pr
   const items: BenchmarkItem[] = benchmarks.flatMap((benchmark) => [...benchmark.items]);
   const benchmarkOf = (item: BenchmarkItem): EvalBenchmark => {
     const benchmark = byBenchmark.get(item.benchmark);
-    if (!benchmark) throw new ValidationError({ field: 'item.benchmark', message: `no benchmark ${item.benchmark} in the training task` });
+    if (!benchmark)
+      throw new ValidationError({
+        field: 'item.benchmark',
+        message: `no benchmark ${item.benchmark} in the training task`,
+      });
     return benchmark;
   };
   for (const benchmark of benchmarks) {
     if (benchmark.scorer.kind !== 'generative') {
-      throw new ValidationError({ field: 'benchmarks', message: `${benchmark.id} is not generative; RL and SFT need a verifiable answer` });
+      throw new ValidationError({
+        field: 'benchmarks',
+        message: `${benchmark.id} is not generative; RL and SFT need a verifiable answer`,
+      });
     }
   }
   const scorer: GenerativeScorer = {
@@ -38,5 +45,7 @@ export function mathTrainTask(benchmarks: readonly EvalBenchmark[], renderer: Pr
 
 /** The nano-suite's math group, train split: `perTask` items of each math task, drawn with `seed`. */
 export function nanoMathTrainBenchmarks(perTask: number, seed: number): EvalBenchmark[] {
-  return nanoTasksOfGroup('math').map((task) => nanoEvalBenchmark(task, { split: 'train', limit: perTask, seed }));
+  return nanoTasksOfGroup('math').map((task) =>
+    nanoEvalBenchmark(task, { split: 'train', limit: perTask, seed }),
+  );
 }

@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NanoTrainer, createNanoEngine, createNanoModel, loadNanoCheckpoint, saveNanoCheckpoint } from '@xfer/engine-nano';
+import {
+  createNanoEngine,
+  createNanoModel,
+  loadNanoCheckpoint,
+  NanoTrainer,
+  saveNanoCheckpoint,
+} from '@xfer/engine-nano';
 import { NanoTeacherEngine } from '@xfer/eval';
 import { openStore } from '@xfer/store';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +20,8 @@ afterAll(async () => Promise.all(directories.map((d) => rm(d, { recursive: true,
 
 const engines: PipelineEngines = {
   createEngine: (directory) => createNanoEngine(directory),
-  createTrainer: async (directory, options) => new NanoTrainer(await loadNanoCheckpoint(directory), { optimizer: options.optimizer }),
+  createTrainer: async (directory, options) =>
+    new NanoTrainer(await loadNanoCheckpoint(directory), { optimizer: options.optimizer }),
   createTeacher: async (mode) => new NanoTeacherEngine({ mode }),
 };
 
@@ -24,7 +31,19 @@ describe('runRepro (smoke, tiny random base)', () => {
     directories.push(root);
     const baseDirectory = join(root, 'base');
     await saveNanoCheckpoint(
-      createNanoModel({ vocab_size: 264, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, max_position_embeddings: 512 }, 1),
+      createNanoModel(
+        {
+          vocab_size: 264,
+          hidden_size: 32,
+          intermediate_size: 64,
+          num_hidden_layers: 2,
+          num_attention_heads: 4,
+          num_key_value_heads: 2,
+          head_dim: 8,
+          max_position_embeddings: 512,
+        },
+        1,
+      ),
       baseDirectory,
     );
     const store = openStore(join(root, 'xfer.db'));
@@ -49,7 +68,9 @@ describe('runRepro (smoke, tiny random base)', () => {
       for (const model of result.models.slice(1)) {
         expect(model.ti?.v1.point.formula).toBe('v1');
         expect(Object.keys(model.pca ?? {})).toHaveLength(12);
-        expect(Object.values(model.tokens ?? {}).every((t) => Number.isFinite(t.exactKl) && t.exactKl >= 0)).toBe(true);
+        expect(
+          Object.values(model.tokens ?? {}).every((t) => Number.isFinite(t.exactKl) && t.exactKl >= 0),
+        ).toBe(true);
         expect(model.training?.steps).toBe(2);
       }
       const report = await readFile(result.reportPath, 'utf8');

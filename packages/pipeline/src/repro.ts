@@ -1,25 +1,38 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type BenchmarkGroup, type EngineV1, type HiddenResult, HiddenRequestSchema, type ModelRef, type ScoreResult } from '@xfer/core';
 import {
-  type PcaShiftResult,
-  type StoreTiResult,
-  type TiPoint,
-  type TokenShiftResult,
-  type VegaLiteSpec,
   exactKlFromScores,
   klBarsSpec,
+  type PcaShiftResult,
   paperHiddenRequest,
   pcaShift,
   pcaShiftSpec,
   renderSvg,
+  type StoreTiResult,
   shiftedTokensSpec,
   storeTransferability,
+  type TiPoint,
+  type TokenShiftResult,
   tiScatterSpec,
   tokenShift,
   tracesFromScores,
+  type VegaLiteSpec,
 } from '@xfer/analysis';
-import { type EvalBenchmark, getNanoTask, nanoSuiteBenchmarks, runEvaluation, summarizeRun } from '@xfer/eval';
+import {
+  type BenchmarkGroup,
+  type EngineV1,
+  HiddenRequestSchema,
+  type HiddenResult,
+  type ModelRef,
+  type ScoreResult,
+} from '@xfer/core';
+import {
+  type EvalBenchmark,
+  getNanoTask,
+  nanoSuiteBenchmarks,
+  runEvaluation,
+  summarizeRun,
+} from '@xfer/eval';
 import type { Store } from '@xfer/store';
 import type { TrainingProgress } from '@xfer/train';
 import type { PipelineEngines } from './engines.js';
@@ -76,7 +89,13 @@ function pcaTexts(benchmark: EvalBenchmark, count: number): string[] {
   return benchmark.items.slice(0, count).map((item) => `${task.prompt(item)}  ${task.answer(item)}`);
 }
 
-async function evaluate(options: ReproOptions, engine: EngineV1, modelId: string, benchmarks: EvalBenchmark[], label: string) {
+async function evaluate(
+  options: ReproOptions,
+  engine: EngineV1,
+  modelId: string,
+  benchmarks: EvalBenchmark[],
+  label: string,
+) {
   const result = await runEvaluation({
     engine,
     store: options.store,
@@ -84,7 +103,8 @@ async function evaluate(options: ReproOptions, engine: EngineV1, modelId: string
     benchmarks,
     batchSize: 32,
     settings: { seed: options.seed ?? 0, concurrency: 4 },
-    onProgress: (progress) => options.onEvalProgress?.(label, progress.done, progress.total, progress.tokensPerSecond),
+    onProgress: (progress) =>
+      options.onEvalProgress?.(label, progress.done, progress.total, progress.tokensPerSecond),
   });
   return result.runId;
 }
@@ -92,9 +112,14 @@ async function evaluate(options: ReproOptions, engine: EngineV1, modelId: string
 function summary(store: Store, runId: string) {
   const run = summarizeRun(store, runId);
   const groups = Object.fromEntries(
-    run.summary.groups.map((group) => [group.group, { value: group.pass1.value * 100, low: group.pass1.low * 100, high: group.pass1.high * 100 }]),
+    run.summary.groups.map((group) => [
+      group.group,
+      { value: group.pass1.value * 100, low: group.pass1.low * 100, high: group.pass1.high * 100 },
+    ]),
   ) as ReproModelResult['groups'];
-  const benchmarks = Object.fromEntries(run.summary.benchmarks.map((b) => [b.benchmark, b.pass1.value * 100]));
+  const benchmarks = Object.fromEntries(
+    run.summary.benchmarks.map((b) => [b.benchmark, b.pass1.value * 100]),
+  );
   return { groups, benchmarks };
 }
 
@@ -112,16 +137,25 @@ export async function runRepro(options: ReproOptions): Promise<ReproResult> {
   const benchmarks = nanoSuiteBenchmarks(['nano-suite'], { limit: options.evalItems ?? 200 });
   const stage = (text: string) => options.onStage?.(text);
 
-  const baseModel = store.models.getByName(options.base.name) ?? store.models.create({ name: options.base.name, ref: options.base.ref, method: 'base' });
+  const baseModel =
+    store.models.getByName(options.base.name) ??
+    store.models.create({ name: options.base.name, ref: options.base.ref, method: 'base' });
   stage(`evaluating ${options.base.name} on the nano-suite`);
   const baseEngine = await engines.createEngine(options.base.directory);
   const baseRunId = await evaluate(options, baseEngine, baseModel.id, benchmarks, options.base.name);
-  const models: ReproModelResult[] = [{ name: options.base.name, recipe: null, evalRunId: baseRunId, ...summary(store, baseRunId) }];
+  const models: ReproModelResult[] = [
+    { name: options.base.name, recipe: null, evalRunId: baseRunId, ...summary(store, baseRunId) },
+  ];
 
   const pcaCount = options.pcaTexts ?? 100;
   const hiddenBase = new Map<string, HiddenResult>();
   for (const benchmark of benchmarks) {
-    hiddenBase.set(benchmark.id, await baseEngine.hidden(HiddenRequestSchema.parse(paperHiddenRequest(`${benchmark.id}/base`, pcaTexts(benchmark, pcaCount)))));
+    hiddenBase.set(
+      benchmark.id,
+      await baseEngine.hidden(
+        HiddenRequestSchema.parse(paperHiddenRequest(`${benchmark.id}/base`, pcaTexts(benchmark, pcaCount))),
+      ),
+    );
   }
 
   for (const recipe of recipes) {
@@ -148,18 +182,40 @@ export async function runRepro(options: ReproOptions): Promise<ReproResult> {
       recipe,
       evalRunId: runId,
       ...summary(store, runId),
-      training: { runId: trained.runId, steps: trained.steps, mathBefore: trained.mathBefore, mathAfter: trained.mathAfter, seconds: trained.seconds },
+      training: {
+        runId: trained.runId,
+        steps: trained.steps,
+        mathBefore: trained.mathBefore,
+        mathAfter: trained.mathAfter,
+        seconds: trained.seconds,
+      },
     };
     const groupsOf = Object.fromEntries(benchmarks.map((b) => [b.id, b.group]));
     result.ti = {
-      v1: storeTransferability(store, { modelRunId: runId, baseRunId, formula: 'v1', groups: groupsOf, seed: options.seed ?? 0, save: true }),
-      v2: storeTransferability(store, { modelRunId: runId, baseRunId, formula: 'v2', groups: groupsOf, seed: options.seed ?? 0, save: true }),
+      v1: storeTransferability(store, {
+        modelRunId: runId,
+        baseRunId,
+        formula: 'v1',
+        groups: groupsOf,
+        seed: options.seed ?? 0,
+        save: true,
+      }),
+      v2: storeTransferability(store, {
+        modelRunId: runId,
+        baseRunId,
+        formula: 'v2',
+        groups: groupsOf,
+        seed: options.seed ?? 0,
+        save: true,
+      }),
     };
 
     stage(`latent PCA shift of ${trained.modelName}`);
     result.pca = {};
     for (const benchmark of benchmarks) {
-      const tuned = await engine.hidden(HiddenRequestSchema.parse(paperHiddenRequest(`${benchmark.id}/tuned`, pcaTexts(benchmark, pcaCount))));
+      const tuned = await engine.hidden(
+        HiddenRequestSchema.parse(paperHiddenRequest(`${benchmark.id}/tuned`, pcaTexts(benchmark, pcaCount))),
+      );
       result.pca[benchmark.id] = pcaShift(hiddenBase.get(benchmark.id)!, tuned, { cka: true });
     }
 
@@ -167,12 +223,22 @@ export async function runRepro(options: ReproOptions): Promise<ReproResult> {
     result.tokens = {};
     const samples = store.samples.listRunSamples(runId);
     for (const benchmark of benchmarks.filter((b) => b.kind === 'generative')) {
-      const own = samples.filter((s) => s.benchmark === benchmark.id && s.completion.length > 0).slice(0, options.tokenSamples ?? 100);
+      const own = samples
+        .filter((s) => s.benchmark === benchmark.id && s.completion.length > 0)
+        .slice(0, options.tokenSamples ?? 100);
       if (own.length === 0) continue;
-      const requests = own.map((sample, index) => ({ id: `${index}`, context: sample.prompt, continuation: sample.completion, fullDistribution: true }));
+      const requests = own.map((sample, index) => ({
+        id: `${index}`,
+        context: sample.prompt,
+        continuation: sample.completion,
+        fullDistribution: true,
+      }));
       const tunedScores: ScoreResult[] = await engine.score(requests);
       const baseScores: ScoreResult[] = await baseEngine.score(requests);
-      const shift = tokenShift(tracesFromScores(tunedScores, trained.modelName), tracesFromScores(baseScores, options.base.name));
+      const shift = tokenShift(
+        tracesFromScores(tunedScores, trained.modelName),
+        tracesFromScores(baseScores, options.base.name),
+      );
       result.tokens[benchmark.id] = { ...shift, exactKl: exactKlFromScores(tunedScores, baseScores).mean };
     }
     await engine.close();
@@ -189,7 +255,13 @@ export async function runRepro(options: ReproOptions): Promise<ReproResult> {
     result: {
       path: reportPath,
       finding,
-      models: models.map((m) => ({ name: m.name, recipe: m.recipe, groups: m.groups, tiOther: m.ti?.v1.point.tiOther ?? null, tiNon: m.ti?.v1.point.tiNon ?? null })),
+      models: models.map((m) => ({
+        name: m.name,
+        recipe: m.recipe,
+        groups: m.groups,
+        tiOther: m.ti?.v1.point.tiOther ?? null,
+        tiNon: m.ti?.v1.point.tiNon ?? null,
+      })),
     },
   });
   return { models, reportPath, finding, seconds: (performance.now() - started) / 1000 };
@@ -201,31 +273,72 @@ export function judge(models: readonly ReproModelResult[]): ReproResult['finding
   const rl = models.find((m) => m.recipe === 'rl');
   const sft = models.filter((m) => m.recipe?.startsWith('sft'));
   const nonDrop = (m: ReproModelResult) => m.groups.non.value - base.groups.non.value;
-  const sftForgets = sft.length > 0 && sft.every((m) => m.groups.non.high < base.groups.non.low || nonDrop(m) < 0);
+  const sftForgets =
+    sft.length > 0 && sft.every((m) => m.groups.non.high < base.groups.non.low || nonDrop(m) < 0);
   const rlTransfers =
-    rl !== undefined && (rl.ti?.v1.point.tiNon ?? Number.NEGATIVE_INFINITY) > Math.max(...sft.map((m) => m.ti?.v1.point.tiNon ?? Number.NEGATIVE_INFINITY));
+    rl !== undefined &&
+    (rl.ti?.v1.point.tiNon ?? Number.NEGATIVE_INFINITY) >
+      Math.max(...sft.map((m) => m.ti?.v1.point.tiNon ?? Number.NEGATIVE_INFINITY));
   const parts = [
-    rl ? `RL ${rlTransfers ? 'transferred better than' : 'did not transfer better than'} SFT to non-reasoning tasks (TI_non v1: RL ${fmt(rl.ti?.v1.point.tiNon)} vs SFT ${sft.map((m) => fmt(m.ti?.v1.point.tiNon)).join(', ')})` : 'no RL model',
-    sft.length > 0 ? `SFT ${sftForgets ? 'lowered' : 'did not lower'} non-reasoning accuracy (${sft.map((m) => `${m.recipe} ${signed(nonDrop(m))} points`).join(', ')})` : 'no SFT model',
+    rl
+      ? `RL ${rlTransfers ? 'transferred better than' : 'did not transfer better than'} SFT to non-reasoning tasks (TI_non v1: RL ${fmt(rl.ti?.v1.point.tiNon)} vs SFT ${sft.map((m) => fmt(m.ti?.v1.point.tiNon)).join(', ')})`
+      : 'no RL model',
+    sft.length > 0
+      ? `SFT ${sftForgets ? 'lowered' : 'did not lower'} non-reasoning accuracy (${sft.map((m) => `${m.recipe} ${signed(nonDrop(m))} points`).join(', ')})`
+      : 'no SFT model',
   ];
-  return { rlTransfers, sftForgets, statement: `${parts.join('; ')}. The paper's finding (RL transfers, SFT forgets) ${rlTransfers && sftForgets ? 'appeared' : 'did not fully appear'} in this run.` };
+  return {
+    rlTransfers,
+    sftForgets,
+    statement: `${parts.join('; ')}. The paper's finding (RL transfers, SFT forgets) ${rlTransfers && sftForgets ? 'appeared' : 'did not fully appear'} in this run.`,
+  };
 }
 
-const fmt = (value: number | null | undefined) => (value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(1));
+const fmt = (value: number | null | undefined) =>
+  value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(1);
 const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
 
-async function writeReport(root: string, models: readonly ReproModelResult[], finding: ReproResult['finding'], benchmarks: readonly EvalBenchmark[]): Promise<string> {
+async function writeReport(
+  root: string,
+  models: readonly ReproModelResult[],
+  finding: ReproResult['finding'],
+  benchmarks: readonly EvalBenchmark[],
+): Promise<string> {
   const directory = join(root, 'report');
   await mkdir(directory, { recursive: true });
   const tuned = models.slice(1);
-  const lines: string[] = ['# xfer repro: does math training transfer?', '', `**Finding.** ${finding.statement}`, '', '## Accuracy by group (pass@1, %, 95% bootstrap CI)', ''];
+  const lines: string[] = [
+    '# xfer repro: does math training transfer?',
+    '',
+    `**Finding.** ${finding.statement}`,
+    '',
+    '## Accuracy by group (pass@1, %, 95% bootstrap CI)',
+    '',
+  ];
   lines.push('| model | recipe | math | other | non |', '|---|---|---|---|---|');
   for (const m of models) {
-    lines.push(`| ${m.name} | ${m.recipe ?? 'base'} | ${groupOrder.map((g) => `${m.groups[g].value.toFixed(1)} [${m.groups[g].low.toFixed(1)}, ${m.groups[g].high.toFixed(1)}]`).join(' | ')} |`);
+    lines.push(
+      `| ${m.name} | ${m.recipe ?? 'base'} | ${groupOrder.map((g) => `${m.groups[g].value.toFixed(1)} [${m.groups[g].low.toFixed(1)}, ${m.groups[g].high.toFixed(1)}]`).join(' | ')} |`,
+    );
   }
-  lines.push('', '## Per benchmark (pass@1, %)', '', `| benchmark | group | ${models.map((m) => m.name).join(' | ')} |`, `|---|---|${models.map(() => '---').join('|')}|`);
-  for (const b of benchmarks) lines.push(`| ${b.id} | ${b.group} | ${models.map((m) => (m.benchmarks[b.id] ?? Number.NaN).toFixed(1)).join(' | ')} |`);
-  lines.push('', '## Transferability Index (paired bootstrap 95% CI)', '', '| model | formula | TI_other | TI_non |', '|---|---|---|---|');
+  lines.push(
+    '',
+    '## Per benchmark (pass@1, %)',
+    '',
+    `| benchmark | group | ${models.map((m) => m.name).join(' | ')} |`,
+    `|---|---|${models.map(() => '---').join('|')}|`,
+  );
+  for (const b of benchmarks)
+    lines.push(
+      `| ${b.id} | ${b.group} | ${models.map((m) => (m.benchmarks[b.id] ?? Number.NaN).toFixed(1)).join(' | ')} |`,
+    );
+  lines.push(
+    '',
+    '## Transferability Index (paired bootstrap 95% CI)',
+    '',
+    '| model | formula | TI_other | TI_non |',
+    '|---|---|---|---|',
+  );
   for (const m of tuned) {
     for (const formula of ['v1', 'v2'] as const) {
       const ti = m.ti![formula];
@@ -233,7 +346,13 @@ async function writeReport(root: string, models: readonly ReproModelResult[], fi
       lines.push(`| ${m.name} | ${formula} | ${cell(ti.tiOther)} | ${cell(ti.tiNon)} |`);
     }
   }
-  lines.push('', '## Latent PCA shift d (the paper\'s centroid distance; mean over the group\'s benchmarks)', '', '| model | math | other | non |', '|---|---|---|---|');
+  lines.push(
+    '',
+    "## Latent PCA shift d (the paper's centroid distance; mean over the group's benchmarks)",
+    '',
+    '| model | math | other | non |',
+    '|---|---|---|---|',
+  );
   for (const m of tuned) {
     const mean = (g: BenchmarkGroup) => {
       const values = benchmarks.filter((b) => b.group === g).map((b) => m.pca![b.id]!.distance);
@@ -241,14 +360,32 @@ async function writeReport(root: string, models: readonly ReproModelResult[], fi
     };
     lines.push(`| ${m.name} | ${groupOrder.map((g) => mean(g).toFixed(3)).join(' | ')} |`);
   }
-  lines.push('', '## Token-distribution shift on each tuned model\'s own responses', '', '| model | benchmark | KL (paper estimator) | exact KL | mean rank shift | shifted share |', '|---|---|---|---|---|---|');
+  lines.push(
+    '',
+    "## Token-distribution shift on each tuned model's own responses",
+    '',
+    '| model | benchmark | KL (paper estimator) | exact KL | mean rank shift | shifted share |',
+    '|---|---|---|---|---|---|',
+  );
   for (const m of tuned) {
     for (const [benchmark, t] of Object.entries(m.tokens ?? {})) {
-      lines.push(`| ${m.name} | ${benchmark} | ${t.paperKl.toFixed(4)} | ${t.exactKl.toFixed(4)} | ${t.meanRankShift.toFixed(3)} | ${t.shiftedShare.toFixed(3)} |`);
+      lines.push(
+        `| ${m.name} | ${benchmark} | ${t.paperKl.toFixed(4)} | ${t.exactKl.toFixed(4)} | ${t.meanRankShift.toFixed(3)} | ${t.shiftedShare.toFixed(3)} |`,
+      );
     }
   }
-  lines.push('', '## Training', '', '| model | steps | math before | math after | seconds |', '|---|---|---|---|---|');
-  for (const m of tuned) if (m.training) lines.push(`| ${m.name} | ${m.training.steps} | ${m.training.mathBefore.toFixed(1)} | ${m.training.mathAfter.toFixed(1)} | ${m.training.seconds.toFixed(0)} |`);
+  lines.push(
+    '',
+    '## Training',
+    '',
+    '| model | steps | math before | math after | seconds |',
+    '|---|---|---|---|---|',
+  );
+  for (const m of tuned)
+    if (m.training)
+      lines.push(
+        `| ${m.name} | ${m.training.steps} | ${m.training.mathBefore.toFixed(1)} | ${m.training.mathAfter.toFixed(1)} | ${m.training.seconds.toFixed(0)} |`,
+      );
 
   const points: TiPoint[] = tuned.map((m) => ({
     model: m.name,
@@ -257,16 +394,32 @@ async function writeReport(root: string, models: readonly ReproModelResult[], fi
     tiOther: m.ti!.v1.point.tiOther,
     tiNon: m.ti!.v1.point.tiNon,
   }));
-  const figures: [string, VegaLiteSpec][] = [['ti-scatter.svg', tiScatterSpec(points, 'Transferability Index (v1)')]];
+  const figures: [string, VegaLiteSpec][] = [
+    ['ti-scatter.svg', tiScatterSpec(points, 'Transferability Index (v1)')],
+  ];
   const firstNon = benchmarks.find((b) => b.group === 'non');
-  if (firstNon) figures.push(['pca-shift.svg', pcaShiftSpec(tuned.map((m) => ({ label: m.name, result: m.pca![firstNon.id]! })))]);
+  if (firstNon)
+    figures.push([
+      'pca-shift.svg',
+      pcaShiftSpec(tuned.map((m) => ({ label: m.name, result: m.pca![firstNon.id]! }))),
+    ]);
   figures.push([
     'kl.svg',
-    klBarsSpec(tuned.flatMap((m) => Object.entries(m.tokens ?? {}).map(([benchmark, t]) => ({ benchmark, model: m.name, kl: t.exactKl })))),
+    klBarsSpec(
+      tuned.flatMap((m) =>
+        Object.entries(m.tokens ?? {}).map(([benchmark, t]) => ({ benchmark, model: m.name, kl: t.exactKl })),
+      ),
+    ),
   ]);
   for (const m of tuned) {
     const all = Object.values(m.tokens ?? {}).flatMap((t) => t.topShiftedTokens);
-    figures.push([`tokens-${m.recipe}.svg`, shiftedTokensSpec(all.sort((a, b) => b.shifted - a.shifted).slice(0, 20), `Most-shifted tokens: ${m.name}`)]);
+    figures.push([
+      `tokens-${m.recipe}.svg`,
+      shiftedTokensSpec(
+        all.sort((a, b) => b.shifted - a.shifted).slice(0, 20),
+        `Most-shifted tokens: ${m.name}`,
+      ),
+    ]);
   }
   lines.push('', '## Figures', '');
   for (const [file, spec] of figures) {

@@ -1,16 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type ModelRef, type TrainingConfig, XferError, toXferError } from '@xfer/core';
+import { type ModelRef, type TrainingConfig, toXferError, XferError } from '@xfer/core';
 import { evaluateNanoSuite, rendererFor } from '@xfer/eval';
 import type { Store } from '@xfer/store';
 import {
-  type SftExample,
-  type TrainingProgress,
   buildRejectionSampledData,
   getRecipe,
   parseTrainingConfig,
   resolveTrainingConfig,
   runTraining,
+  type SftExample,
+  type TrainingProgress,
 } from '@xfer/train';
 import type { PipelineEngines } from './engines.js';
 import { mathTrainTask, nanoMathTrainBenchmarks } from './math-task.js';
@@ -53,7 +53,11 @@ export interface TrainRecipeResult {
 const mathTasks = ['nano-arithmetic', 'nano-multistep', 'nano-linear', 'nano-remainder'];
 
 /** Math-group accuracy (percent) of the model in `directory` on the nano-suite evaluation split. */
-export async function nanoMathAccuracy(engines: PipelineEngines, directory: string, limit: number): Promise<number> {
+export async function nanoMathAccuracy(
+  engines: PipelineEngines,
+  directory: string,
+  limit: number,
+): Promise<number> {
   const engine = await engines.createEngine(directory);
   try {
     const result = await evaluateNanoSuite(engine, { tasks: mathTasks, limit });
@@ -68,7 +72,9 @@ export async function nanoMathAccuracy(engines: PipelineEngines, directory: stri
  * SFT dataset and its acceptance rates, every metric point, every checkpoint (sha256), and the tuned model
  * with its lineage. `resumeRunId` continues a stopped run from its last checkpoint.
  */
-export async function trainRecipe(options: TrainRecipeOptions & { resumeRunId?: string }): Promise<TrainRecipeResult> {
+export async function trainRecipe(
+  options: TrainRecipeOptions & { resumeRunId?: string },
+): Promise<TrainRecipeResult> {
   const started = performance.now();
   const { store, engines } = options;
   const recipe = getRecipe(options.recipe);
@@ -81,12 +87,21 @@ export async function trainRecipe(options: TrainRecipeOptions & { resumeRunId?: 
         seed: options.seed ?? 0,
         ...(options.overrides ? { overrides: options.overrides } : {}),
       });
-  const baseModel = store.models.getByName(options.base.name) ?? store.models.create({ name: options.base.name, ref: options.base.ref, method: 'base' });
+  const baseModel =
+    store.models.getByName(options.base.name) ??
+    store.models.create({ name: options.base.name, ref: options.base.ref, method: 'base' });
   const run = existing ?? store.training.createRun({ baseModelId: baseModel.id, config, status: 'running' });
   const directory = resolve(options.root ?? '.xfer/runs', run.id);
   await mkdir(directory, { recursive: true });
   const modelName = options.outputName ?? `${options.base.name}-${recipe.id}-s${config.seed}`;
-  const method = recipe.mode === 'sft' ? 'sft' : recipe.levers.sampler === 'teacher' ? 'offpolicy-rl' : recipe.levers.weights === 'uniform' ? 'onpolicy-sft' : 'rl';
+  const method =
+    recipe.mode === 'sft'
+      ? 'sft'
+      : recipe.levers.sampler === 'teacher'
+        ? 'offpolicy-rl'
+        : recipe.levers.weights === 'uniform'
+          ? 'onpolicy-sft'
+          : 'rl';
   const tuned =
     store.models.getByName(modelName) ??
     store.models.create({
@@ -104,7 +119,10 @@ export async function trainRecipe(options: TrainRecipeOptions & { resumeRunId?: 
     const mathBefore = await nanoMathAccuracy(engines, options.base.directory, evalItems);
     store.training.appendMetrics([{ runId: run.id, name: 'eval/math_accuracy', step: 0, value: mathBefore }]);
 
-    const trainer = await engines.createTrainer(options.base.directory, { optimizer: config.optimizer, seed: config.seed });
+    const trainer = await engines.createTrainer(options.base.directory, {
+      optimizer: config.optimizer,
+      seed: config.seed,
+    });
     const renderer = await rendererFor(trainer.policy);
     const benchmarks = nanoMathTrainBenchmarks(options.itemsPerTask ?? 400, config.seed);
     const task = mathTrainTask(benchmarks, renderer);
@@ -140,10 +158,17 @@ export async function trainRecipe(options: TrainRecipeOptions & { resumeRunId?: 
             sampled: data.sampled,
             accepted: data.accepted,
             acceptanceRate: data.acceptanceRate,
-            perQuery: data.perQuery.map((q) => ({ itemId: q.itemId, sampled: q.sampled, accepted: q.accepted })),
+            perQuery: data.perQuery.map((q) => ({
+              itemId: q.itemId,
+              sampled: q.sampled,
+              accepted: q.accepted,
+            })),
           },
         });
-        store.datasets.appendRows(dataset.id, data.examples.map((example) => ({ ...example })));
+        store.datasets.appendRows(
+          dataset.id,
+          data.examples.map((example) => ({ ...example })),
+        );
         sftData = data.examples;
       }
     }
@@ -157,9 +182,17 @@ export async function trainRecipe(options: TrainRecipeOptions & { resumeRunId?: 
       outputDir: directory,
       resume: true,
       recorder: {
-        metrics: (points) => void store.training.appendMetrics(points.map((point) => ({ ...point, runId: run.id }))),
+        metrics: (points) =>
+          void store.training.appendMetrics(points.map((point) => ({ ...point, runId: run.id }))),
         checkpoint: (info) =>
-          void store.training.recordCheckpoint({ modelId: tuned.id, trainingRunId: run.id, step: info.step, path: info.path, sha256: info.sha256, bytes: info.bytes }),
+          void store.training.recordCheckpoint({
+            modelId: tuned.id,
+            trainingRunId: run.id,
+            step: info.step,
+            path: info.path,
+            sha256: info.sha256,
+            bytes: info.bytes,
+          }),
       },
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -177,7 +210,9 @@ export async function trainRecipe(options: TrainRecipeOptions & { resumeRunId?: 
 
     options.onStage?.('evaluating the tuned model on the math group');
     const mathAfter = await nanoMathAccuracy(engines, summary.finalModel, evalItems);
-    store.training.appendMetrics([{ runId: run.id, name: 'eval/math_accuracy', step: summary.steps, value: mathAfter }]);
+    store.training.appendMetrics([
+      { runId: run.id, name: 'eval/math_accuracy', step: summary.steps, value: mathAfter },
+    ]);
     store.training.setStatus(run.id, 'completed', { outputModelId: tuned.id });
     return {
       runId: run.id,
@@ -192,7 +227,9 @@ export async function trainRecipe(options: TrainRecipeOptions & { resumeRunId?: 
     };
   } catch (error) {
     const failure = toXferError(error);
-    store.training.setStatus(run.id, failure.code === 'CANCELLED' ? 'cancelled' : 'failed', { error: `${failure.code}: ${failure.message}` });
+    store.training.setStatus(run.id, failure.code === 'CANCELLED' ? 'cancelled' : 'failed', {
+      error: `${failure.code}: ${failure.message}`,
+    });
     throw XferError.isInstance(error) ? error : failure;
   }
 }

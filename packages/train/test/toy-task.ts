@@ -1,6 +1,6 @@
 import type { BenchmarkItem } from '@xfer/core';
+import { createNanoModel, NanoTrainer } from '@xfer/engine-nano';
 import type { GenerativeScorer } from '@xfer/eval';
-import { NanoTrainer, createNanoModel } from '@xfer/engine-nano';
 import type { TrainTask } from '../src/index.js';
 
 /** A toy math task for driver tests: "a+b=" → "\boxed{c}". */
@@ -18,13 +18,21 @@ export function toyTask(count = 12): TrainTask {
       const match = /\\boxed\{([^}]*)\}/.exec(completion);
       const extracted = match ? match[1]! : null;
       const correct = extracted === item.target;
-      return { grader: 'toy-boxed', graderVersion: '1', extracted, correct, score: correct ? 1 : 0, details: {} };
+      return {
+        grader: 'toy-boxed',
+        graderVersion: '1',
+        extracted,
+        correct,
+        score: correct ? 1 : 0,
+        details: {},
+      };
     },
   };
   return {
     items,
     scorer,
-    renderPrompt: (item) => `<|im_start|>user\n${item.input.a}+${item.input.b}=<|im_end|>\n<|im_start|>assistant\n`,
+    renderPrompt: (item) =>
+      `<|im_start|>user\n${item.input.a}+${item.input.b}=<|im_end|>\n<|im_start|>assistant\n`,
     endOfTurn: '<|im_end|>',
     stop: ['<|im_end|>'],
   };
@@ -42,5 +50,7 @@ export const tinyConfig = {
 };
 
 export function tinyTrainer(seed = 1, options: { weightDecay?: number } = {}): NanoTrainer {
-  return new NanoTrainer(createNanoModel(tinyConfig, seed), { optimizer: { weightDecay: options.weightDecay ?? 0 } });
+  return new NanoTrainer(createNanoModel(tinyConfig, seed), {
+    optimizer: { weightDecay: options.weightDecay ?? 0 },
+  });
 }

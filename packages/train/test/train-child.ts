@@ -3,5 +3,10 @@ import { resolveTrainingConfig, runTraining } from '../src/index.js';
 import { tinyTrainer, toyTask } from './toy-task.js';
 
 const [outputDir, seed, steps] = process.argv.slice(2);
-const config = resolveTrainingConfig({ recipe: 'onpolicy-rl', preset: 'tiny', seed: Number(seed), overrides: { steps: Number(steps), checkpointEvery: 1 } });
+const config = resolveTrainingConfig({
+  recipe: 'onpolicy-rl',
+  preset: 'tiny',
+  seed: Number(seed),
+  overrides: { steps: Number(steps), checkpointEvery: 1 },
+});
 await runTraining({ config, trainer: tinyTrainer(), task: toyTask(), outputDir: outputDir!, resume: true });

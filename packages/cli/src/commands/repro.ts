@@ -6,7 +6,8 @@ import { reportError } from '../report-error.js';
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new ValidationError({ field: `--${name}`, message: `expected an integer ≥ 1, got '${value}'` });
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new ValidationError({ field: `--${name}`, message: `expected an integer ≥ 1, got '${value}'` });
   return parsed;
 }
 
@@ -33,7 +34,11 @@ export default defineCommand({
       const { runRepro } = await import('@xfer/pipeline');
       const { nanoPipelineEngines, resolveNanoModel } = await import('../nano-engines.js');
       const seed = Number(args.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new ValidationError({ field: '--seed', message: `expected an integer ≥ 0, got '${args.seed}'` });
+      if (!Number.isInteger(seed) || seed < 0)
+        throw new ValidationError({
+          field: '--seed',
+          message: `expected an integer ≥ 0, got '${args.seed}'`,
+        });
       const evalItems = integer('eval-items', args['eval-items']);
       const steps = integer('steps', args.steps);
       const store = openStore(args.db ?? defaultStorePath());
@@ -42,7 +47,10 @@ export default defineCommand({
           store,
           engines: await nanoPipelineEngines(),
           base: await resolveNanoModel(args.base),
-          recipes: args.recipes.split(',').map((r) => r.trim()).filter(Boolean),
+          recipes: args.recipes
+            .split(',')
+            .map((r) => r.trim())
+            .filter(Boolean),
           preset: args.preset,
           seed,
           root: args.out,
@@ -53,14 +61,22 @@ export default defineCommand({
             process.stderr.write(`▸ ${stage}\n`);
           },
           onTrainingProgress: (_recipe, p) =>
-            bar.update(p.step, p.totalSteps, `loss ${p.loss.toFixed(3)}${p.reward === undefined ? '' : ` reward ${p.reward.toFixed(2)}`} ${p.tokensPerSecond.toFixed(0)} tok/s eta ${formatDuration(p.etaSeconds)}`),
-          onEvalProgress: (_model, done, total, tokensPerSecond) => bar.update(done, total, `${tokensPerSecond.toFixed(0)} tok/s`),
+            bar.update(
+              p.step,
+              p.totalSteps,
+              `loss ${p.loss.toFixed(3)}${p.reward === undefined ? '' : ` reward ${p.reward.toFixed(2)}`} ${p.tokensPerSecond.toFixed(0)} tok/s eta ${formatDuration(p.etaSeconds)}`,
+            ),
+          onEvalProgress: (_model, done, total, tokensPerSecond) =>
+            bar.update(done, total, `${tokensPerSecond.toFixed(0)} tok/s`),
         });
         bar.done();
-        const fmt = (value: number | null | undefined) => (value === null || value === undefined ? 'n/a' : value.toFixed(1));
+        const fmt = (value: number | null | undefined) =>
+          value === null || value === undefined ? 'n/a' : value.toFixed(1);
         for (const model of result.models) {
           const groups = `math=${model.groups.math.value.toFixed(1)} other=${model.groups.other.value.toFixed(1)} non=${model.groups.non.value.toFixed(1)}`;
-          const ti = model.ti ? ` ti_other=${fmt(model.ti.v1.point.tiOther)} ti_non=${fmt(model.ti.v1.point.tiNon)}` : '';
+          const ti = model.ti
+            ? ` ti_other=${fmt(model.ti.v1.point.tiOther)} ti_non=${fmt(model.ti.v1.point.tiNon)}`
+            : '';
           process.stdout.write(`model=${model.name} ${groups}${ti}\n`);
         }
         process.stdout.write(`${result.finding.statement}\n`);

@@ -6,11 +6,21 @@ import { reportError } from '../report-error.js';
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new ValidationError({ field: `--${name}`, message: `expected an integer ≥ 0, got '${value}'` });
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new ValidationError({ field: `--${name}`, message: `expected an integer ≥ 0, got '${value}'` });
   return parsed;
 }
 
-async function execute(options: { recipe?: string; base: string; preset: string; seed?: number; out?: string; db?: string; resume?: string; steps?: number }) {
+async function execute(options: {
+  recipe?: string;
+  base: string;
+  preset: string;
+  seed?: number;
+  out?: string;
+  db?: string;
+  resume?: string;
+  steps?: number;
+}) {
   const { defaultStorePath, openStore } = await import('@xfer/store');
   const { trainRecipe } = await import('@xfer/pipeline');
   const { nanoPipelineEngines, resolveNanoModel } = await import('../nano-engines.js');
@@ -24,7 +34,11 @@ async function execute(options: { recipe?: string; base: string; preset: string;
       recipe = run.recipe;
       base = store.models.require(run.baseModelId).name;
     }
-    if (!recipe) throw new ValidationError({ field: '--recipe', message: 'required (one of the recipes in `xfer train --help`)' });
+    if (!recipe)
+      throw new ValidationError({
+        field: '--recipe',
+        message: 'required (one of the recipes in `xfer train --help`)',
+      });
     const result = await trainRecipe({
       store,
       engines: await nanoPipelineEngines(),

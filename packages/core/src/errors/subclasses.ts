@@ -44,7 +44,11 @@ export class ValidationError extends XferError {
   }
 
   static override isInstance(error: unknown): error is ValidationError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[validationMarker] === true;
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[validationMarker] === true
+    );
   }
 }
 
@@ -56,7 +60,13 @@ export class CorruptRowError extends XferError {
   readonly column: string;
   readonly rowId: string | number;
 
-  constructor(options: { table: string; column: string; rowId: string | number; message: string; cause?: unknown }) {
+  constructor(options: {
+    table: string;
+    column: string;
+    rowId: string | number;
+    message: string;
+    cause?: unknown;
+  }) {
     super({
       code: 'DB_CORRUPT_ROW',
       message: `${options.table}.${options.column} (id ${options.rowId}): ${options.message}`,
@@ -70,7 +80,11 @@ export class CorruptRowError extends XferError {
   }
 
   static override isInstance(error: unknown): error is CorruptRowError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[corruptMarker] === true;
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[corruptMarker] === true
+    );
   }
 }
 
@@ -101,7 +115,9 @@ export class EngineError extends XferError {
   }
 
   static override isInstance(error: unknown): error is EngineError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[engineMarker] === true;
+    return (
+      typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[engineMarker] === true
+    );
   }
 }
 
@@ -140,7 +156,9 @@ export class WorkerError extends XferError {
   }
 
   static override isInstance(error: unknown): error is WorkerError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[workerMarker] === true;
+    return (
+      typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[workerMarker] === true
+    );
   }
 }
 
@@ -164,6 +182,10 @@ export class TrainingDivergedError extends XferError {
   }
 
   static override isInstance(error: unknown): error is TrainingDivergedError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[trainingMarker] === true;
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[trainingMarker] === true
+    );
   }
 }

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { errorCodes } from '../errors/xfer-error.js';
 import { ModelRefSchema } from '../model.js';
-import { GenerateRequestSchema, GenerateResultSchema, HiddenRequestSchema, ScoreRequestSchema, ScoreResultSchema } from '../requests.js';
+import {
+  GenerateRequestSchema,
+  GenerateResultSchema,
+  HiddenRequestSchema,
+  ScoreRequestSchema,
+  ScoreResultSchema,
+} from '../requests.js';
 import { EngineCapabilitySchema } from './engine.js';
 import { OptimizerConfigSchema, PolicyLossSchema, TrainSequenceSchema } from './trainer.js';
 
@@ -39,7 +45,11 @@ export const InitParamsSchema = z.object({
 
 export const RequestFrameSchema = z.discriminatedUnion('type', [
   z.object({ ...frame, type: z.literal('init'), params: InitParamsSchema }),
-  z.object({ ...frame, type: z.literal('generate'), params: z.object({ requests: z.array(GenerateRequestSchema) }) }),
+  z.object({
+    ...frame,
+    type: z.literal('generate'),
+    params: z.object({ requests: z.array(GenerateRequestSchema) }),
+  }),
   z.object({
     ...frame,
     type: z.literal('score'),
@@ -52,13 +62,41 @@ export const RequestFrameSchema = z.discriminatedUnion('type', [
   }),
   z.object({ ...frame, type: z.literal('hidden'), params: HiddenRequestSchema }),
   z.object({ ...frame, type: z.literal('tokenize'), params: z.object({ texts: z.array(z.string()) }) }),
-  z.object({ ...frame, type: z.literal('detokenize'), params: z.object({ tokenIds: z.array(z.array(z.number().int())) }) }),
-  z.object({ ...frame, type: z.literal('logprobs'), params: z.object({ sequences: z.array(TrainSequenceSchema), model: z.enum(['policy', 'reference']) }) }),
-  z.object({ ...frame, type: z.literal('forward-backward'), params: z.object({ sequences: z.array(TrainSequenceSchema), loss: PolicyLossSchema, scale: z.number().positive().default(1) }) }),
-  z.object({ ...frame, type: z.literal('optimizer-step'), params: z.object({ learningRate: z.number().nonnegative(), gradClip: z.number().positive().optional() }) }),
+  z.object({
+    ...frame,
+    type: z.literal('detokenize'),
+    params: z.object({ tokenIds: z.array(z.array(z.number().int())) }),
+  }),
+  z.object({
+    ...frame,
+    type: z.literal('logprobs'),
+    params: z.object({ sequences: z.array(TrainSequenceSchema), model: z.enum(['policy', 'reference']) }),
+  }),
+  z.object({
+    ...frame,
+    type: z.literal('forward-backward'),
+    params: z.object({
+      sequences: z.array(TrainSequenceSchema),
+      loss: PolicyLossSchema,
+      scale: z.number().positive().default(1),
+    }),
+  }),
+  z.object({
+    ...frame,
+    type: z.literal('optimizer-step'),
+    params: z.object({ learningRate: z.number().nonnegative(), gradClip: z.number().positive().optional() }),
+  }),
   z.object({ ...frame, type: z.literal('snapshot-reference'), params: z.object({}).default({}) }),
-  z.object({ ...frame, type: z.literal('save'), params: z.object({ directory: z.string().min(1), optimizer: z.boolean().default(false) }) }),
-  z.object({ ...frame, type: z.literal('load'), params: z.object({ directory: z.string().min(1), optimizer: z.boolean().default(false) }) }),
+  z.object({
+    ...frame,
+    type: z.literal('save'),
+    params: z.object({ directory: z.string().min(1), optimizer: z.boolean().default(false) }),
+  }),
+  z.object({
+    ...frame,
+    type: z.literal('load'),
+    params: z.object({ directory: z.string().min(1), optimizer: z.boolean().default(false) }),
+  }),
   z.object({ ...frame, type: z.literal('cancel'), params: z.object({ target: z.string().min(1) }) }),
   z.object({ ...frame, type: z.literal('shutdown'), params: z.object({}).default({}) }),
 ]);
@@ -95,7 +133,12 @@ export const ResponseFrameSchema = z.discriminatedUnion('type', [
     message: z.string().optional(),
   }),
   z.object({ ...frame, type: z.literal('error'), error: WireErrorSchema }),
-  z.object({ ...frame, type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
+  z.object({
+    ...frame,
+    type: z.literal('log'),
+    level: z.enum(['debug', 'info', 'warn', 'error']),
+    message: z.string(),
+  }),
 ]);
 export type ResponseFrame = z.infer<typeof ResponseFrameSchema>;
 

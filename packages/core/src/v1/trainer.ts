@@ -24,7 +24,10 @@ export type TrainSequence = z.infer<typeof TrainSequenceSchema>;
  * r = exp(log π_θ − old logprob).
  */
 export const PolicyLossSchema = z.object({
-  clip: z.object({ low: z.number().min(0).max(1), high: z.number().min(0) }).nullable().default(null),
+  clip: z
+    .object({ low: z.number().min(0).max(1), high: z.number().min(0) })
+    .nullable()
+    .default(null),
   klBeta: z.number().min(0).default(0),
   /** `token-mean` (DAPO/verl), `sequence-mean` (GRPO paper), `token-sum` (divide by a constant). */
   aggregation: z.enum(['token-mean', 'sequence-mean', 'token-sum']).default('token-mean'),
@@ -92,7 +95,11 @@ export interface TrainerV1 {
    * the driver passes `scale` = this micro-batch's share of the batch (its tokens ÷ the batch's tokens for
    * token-mean) so the accumulated gradient equals the gradient of the whole batch's loss. Default 1.
    */
-  forwardBackward(sequences: readonly TrainSequence[], loss: PolicyLoss, options?: { scale?: number }): Promise<ForwardBackwardResult>;
+  forwardBackward(
+    sequences: readonly TrainSequence[],
+    loss: PolicyLoss,
+    options?: { scale?: number },
+  ): Promise<ForwardBackwardResult>;
   optimizerStep(options: { learningRate: number; gradClip?: number }): Promise<OptimizerStepResult>;
   /** Freeze a copy of the current policy as the KL reference. */
   snapshotReference(): Promise<void>;

@@ -14,7 +14,14 @@ const scorer: GenerativeScorer = {
   version: '1',
   score: ({ item, completion }) => {
     const correct = completion.trim() === item.target;
-    return { grader: 'exact', graderVersion: '1', extracted: completion.trim(), correct, score: correct ? 1 : 0, details: {} };
+    return {
+      grader: 'exact',
+      graderVersion: '1',
+      extracted: completion.trim(),
+      correct,
+      score: correct ? 1 : 0,
+      details: {},
+    };
   },
 };
 

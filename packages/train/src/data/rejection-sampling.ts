@@ -1,5 +1,5 @@
 import type { BenchmarkItem, EngineCallOptions, EngineV1, SamplingParamsInput } from '@xfer/core';
-import { SamplingParamsSchema, generateAll } from '@xfer/core';
+import { generateAll, SamplingParamsSchema } from '@xfer/core';
 import type { GenerativeScorer } from '@xfer/eval';
 import { deriveSeed } from '../loop/random.js';
 import type { SftExample } from '../loop/types.js';
@@ -42,7 +42,9 @@ export interface RejectionSampledData {
  * Sample k responses per query and keep those the scorer verifies (the paper's rejection sampling), with the
  * acceptance rate per query and overall. Duplicated accepted responses to one query are kept once.
  */
-export async function buildRejectionSampledData(options: RejectionSamplingOptions): Promise<RejectionSampledData> {
+export async function buildRejectionSampledData(
+  options: RejectionSamplingOptions,
+): Promise<RejectionSampledData> {
   const base = SamplingParamsSchema.parse(options.sampling ?? { temperature: 1 });
   const chunkSize = options.chunkSize ?? 64;
   const examples: SftExample[] = [];
@@ -57,8 +59,13 @@ export async function buildRejectionSampledData(options: RejectionSamplingOption
   const completions = new Map<string, { text: string; finishReason: string }>();
   for (let offset = 0; offset < requests.length; offset += chunkSize) {
     const chunk = requests.slice(offset, offset + chunkSize);
-    for (const result of await generateAll(options.engine, chunk)) completions.set(result.id, { text: result.text, finishReason: result.finishReason });
-    options.onProgress?.({ done: Math.min(offset + chunkSize, requests.length), total: requests.length, tokens: 0 });
+    for (const result of await generateAll(options.engine, chunk))
+      completions.set(result.id, { text: result.text, finishReason: result.finishReason });
+    options.onProgress?.({
+      done: Math.min(offset + chunkSize, requests.length),
+      total: requests.length,
+      tokens: 0,
+    });
   }
   for (const item of options.items) {
     const accepted = new Set<string>();
@@ -70,9 +77,16 @@ export async function buildRejectionSampledData(options: RejectionSamplingOption
     }
     perQuery.push({ itemId: item.id, sampled: options.samplesPerQuery, accepted: accepted.size });
     const kept = [...accepted].slice(0, options.maxAcceptedPerQuery ?? accepted.size);
-    for (const text of kept) examples.push({ itemId: item.id, prompt: options.renderPolicyPrompt(item), completion: text });
+    for (const text of kept)
+      examples.push({ itemId: item.id, prompt: options.renderPolicyPrompt(item), completion: text });
   }
   const sampled = perQuery.reduce((sum, q) => sum + q.sampled, 0);
   const acceptedCount = perQuery.reduce((sum, q) => sum + q.accepted, 0);
-  return { examples, perQuery, sampled, accepted: acceptedCount, acceptanceRate: sampled === 0 ? 0 : acceptedCount / sampled };
+  return {
+    examples,
+    perQuery,
+    sampled,
+    accepted: acceptedCount,
+    acceptanceRate: sampled === 0 ? 0 : acceptedCount / sampled,
+  };
 }

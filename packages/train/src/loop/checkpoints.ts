@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type TrainerV1, parseJson } from '@xfer/core';
+import { parseJson, type TrainerV1 } from '@xfer/core';
 import { z } from 'zod';
 
 const DriverStateSchema = z.object({
@@ -21,7 +21,12 @@ export function checkpointDirectory(outputDir: string, step: number): string {
  * Save weights + optimizer state, then the driver state as the commit marker: a checkpoint without the
  * marker (a kill during `save`) is ignored on resume. The marker itself is written to a temp name and renamed.
  */
-export async function saveCheckpoint(trainer: TrainerV1, outputDir: string, step: number, configHash: string): Promise<DriverState & { path: string }> {
+export async function saveCheckpoint(
+  trainer: TrainerV1,
+  outputDir: string,
+  step: number,
+  configHash: string,
+): Promise<DriverState & { path: string }> {
   const directory = checkpointDirectory(outputDir, step);
   await mkdir(directory, { recursive: true });
   const written = await trainer.save(directory, { optimizer: true });
@@ -41,7 +46,10 @@ export async function latestCheckpoint(outputDir: string): Promise<(DriverState 
   } catch {
     return null;
   }
-  for (const name of names.filter((n) => /^step-\d+$/.test(n)).sort().reverse()) {
+  for (const name of names
+    .filter((n) => /^step-\d+$/.test(n))
+    .sort()
+    .reverse()) {
     const file = join(root, name, STATE_FILE);
     let text: string;
     try {
@@ -59,5 +67,6 @@ export async function latestCheckpoint(outputDir: string): Promise<(DriverState 
 export async function pruneCheckpoints(outputDir: string, keep: number): Promise<void> {
   const root = join(outputDir, 'checkpoints');
   const names = (await readdir(root).catch(() => [] as string[])).filter((n) => /^step-\d+$/.test(n)).sort();
-  for (const name of names.slice(0, Math.max(0, names.length - keep))) await rm(join(root, name), { recursive: true, force: true });
+  for (const name of names.slice(0, Math.max(0, names.length - keep)))
+    await rm(join(root, name), { recursive: true, force: true });
 }

@@ -19,20 +19,33 @@ afterAll(async () => {
 });
 
 async function weightsHash(directory: string): Promise<string> {
-  return createHash('sha256').update(await readFile(join(directory, 'model.safetensors'))).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(join(directory, 'model.safetensors')))
+    .digest('hex');
 }
 
 const task = toyTask();
-const sftData = task.items.map((item) => ({ itemId: item.id, prompt: task.renderPrompt(item, { enableThinking: false }), completion: `\\boxed{${item.target}}` }));
+const sftData = task.items.map((item) => ({
+  itemId: item.id,
+  prompt: task.renderPrompt(item, { enableThinking: false }),
+  completion: `\\boxed{${item.target}}`,
+}));
 
 describe('the unified loss', () => {
   it('with q = teacher, w = 1, β = 0 is token cross-entropy: same value and the same gradient as PPO at ratio 1', async () => {
     const trainer = tinyTrainer(3);
-    const [prompt, completion] = await trainer.tokenize(['<|im_start|>user\n1+2=<|im_end|>\n<|im_start|>assistant\n', '\\boxed{3}<|im_end|>']);
+    const [prompt, completion] = await trainer.tokenize([
+      '<|im_start|>user\n1+2=<|im_end|>\n<|im_start|>assistant\n',
+      '\\boxed{3}<|im_end|>',
+    ]);
     const sequence = { promptTokenIds: prompt!, completionTokenIds: completion! };
     const [logprobs] = await trainer.logprobs([sequence], 'policy');
     const crossEntropy = -logprobs!.reduce((s, v) => s + v, 0) / logprobs!.length;
-    const plain = await trainer.forwardBackward([sequence], { clip: null, klBeta: 0, aggregation: 'token-mean' });
+    const plain = await trainer.forwardBackward([sequence], {
+      clip: null,
+      klBeta: 0,
+      aggregation: 'token-mean',
+    });
     expect(plain.loss).toBeCloseTo(crossEntropy, 5);
     await trainer.optimizerStep({ learningRate: 1e-2 });
 
@@ -53,7 +66,11 @@ describe('the unified loss', () => {
 describe('runTraining', () => {
   it('SFT lowers the loss on its data and records metrics and checkpoints', async () => {
     const outputDir = await tempDir();
-    const config = resolveTrainingConfig({ recipe: 'sft-no-think', preset: 'tiny', overrides: { epochs: 6, learningRate: 1e-2 } });
+    const config = resolveTrainingConfig({
+      recipe: 'sft-no-think',
+      preset: 'tiny',
+      overrides: { epochs: 6, learningRate: 1e-2 },
+    });
     const metrics: { name: string; step: number; value: number }[] = [];
     const checkpoints: number[] = [];
     const summary = await runTraining({
@@ -62,7 +79,10 @@ describe('runTraining', () => {
       task,
       sftData,
       outputDir,
-      recorder: { metrics: (points) => void metrics.push(...points), checkpoint: (info) => void checkpoints.push(info.step) },
+      recorder: {
+        metrics: (points) => void metrics.push(...points),
+        checkpoint: (info) => void checkpoints.push(info.step),
+      },
     });
     expect(summary.steps).toBe(18); // ceil(6 epochs × 12 examples / batch 4)
     const losses = metrics.filter((m) => m.name === 'loss').map((m) => m.value);
@@ -73,7 +93,12 @@ describe('runTraining', () => {
   });
 
   it('GRPO runs rollouts, rewards from the scorer, and resumes to identical weights', async () => {
-    const config = resolveTrainingConfig({ recipe: 'onpolicy-rl', preset: 'tiny', seed: 5, overrides: { steps: 4 } });
+    const config = resolveTrainingConfig({
+      recipe: 'onpolicy-rl',
+      preset: 'tiny',
+      seed: 5,
+      overrides: { steps: 4 },
+    });
     const full = await tempDir();
     const uninterrupted = await runTraining({ config, trainer: tinyTrainer(), task, outputDir: full });
 
@@ -93,7 +118,13 @@ describe('runTraining', () => {
       }),
     ).rejects.toThrowError(/cancelled at step 3/);
     expect((await latestCheckpoint(partial))?.step).toBe(2);
-    const resumed = await runTraining({ config, trainer: tinyTrainer(), task, outputDir: partial, resume: true });
+    const resumed = await runTraining({
+      config,
+      trainer: tinyTrainer(),
+      task,
+      outputDir: partial,
+      resume: true,
+    });
     expect(resumed.resumedFrom).toBe(2);
     expect(resumed.finalSha256).toBe(uninterrupted.finalSha256);
   });
@@ -102,10 +133,14 @@ describe('runTraining', () => {
     const outputDir = await tempDir();
     const config = resolveTrainingConfig({ recipe: 'sft-think', preset: 'tiny' });
     await runTraining({ config, trainer: tinyTrainer(), task, sftData, outputDir });
-    const changed = resolveTrainingConfig({ recipe: 'sft-think', preset: 'tiny', overrides: { learningRate: 0.5 } });
-    await expect(runTraining({ config: changed, trainer: tinyTrainer(), task, sftData, outputDir, resume: true })).rejects.toThrowError(
-      /different training config/,
-    );
+    const changed = resolveTrainingConfig({
+      recipe: 'sft-think',
+      preset: 'tiny',
+      overrides: { learningRate: 0.5 },
+    });
+    await expect(
+      runTraining({ config: changed, trainer: tinyTrainer(), task, sftData, outputDir, resume: true }),
+    ).rejects.toThrowError(/different training config/);
   });
 });
 
@@ -115,20 +150,30 @@ describe('a run killed with SIGKILL', () => {
     const { fileURLToPath } = await import('node:url');
     const { existsSync } = await import('node:fs');
     const steps = 8;
-    const config = resolveTrainingConfig({ recipe: 'onpolicy-rl', preset: 'tiny', seed: 9, overrides: { steps, checkpointEvery: 1 } });
+    const config = resolveTrainingConfig({
+      recipe: 'onpolicy-rl',
+      preset: 'tiny',
+      seed: 9,
+      overrides: { steps, checkpointEvery: 1 },
+    });
     const reference = await runTraining({ config, trainer: tinyTrainer(), task, outputDir: await tempDir() });
 
     const outputDir = await tempDir();
     const script = fileURLToPath(new URL('../../test/train-child.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@xfer/source', script, outputDir, '9', String(steps)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@xfer/source', script, outputDir, '9', String(steps)],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const marker = join(outputDir, 'checkpoints', 'step-000003', 'driver-state.json');
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const deadline = Date.now() + 60_000;
-    while (!existsSync(marker) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    while (!existsSync(marker) && Date.now() < deadline && child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 20));
     expect(existsSync(marker), stderr).toBe(true);
     child.kill('SIGKILL');
     await exited;
@@ -149,7 +194,13 @@ describe('divergence', () => {
     const config = resolveTrainingConfig({
       recipe: 'sft-no-think',
       preset: 'tiny',
-      overrides: { epochs: 20, learningRate: 1e9, gradClip: null, schedule: { kind: 'constant' }, checkpointEvery: 1 },
+      overrides: {
+        epochs: 20,
+        learningRate: 1e9,
+        gradClip: null,
+        schedule: { kind: 'constant' },
+        checkpointEvery: 1,
+      },
     });
     const error = await runTraining({ config, trainer: tinyTrainer(), task, sftData, outputDir }).then(
       () => null,
@@ -171,11 +222,24 @@ describe('gradient accumulation', () => {
   it('gives the weights of one big batch, whatever the micro-batch size (token-mean scales)', async () => {
     const hashes: string[] = [];
     for (const microBatchSize of [4, 1, 3]) {
-      const config = resolveTrainingConfig({ recipe: 'sft-no-think', preset: 'tiny', overrides: { steps: 2, microBatchSize, batchSize: 4 } });
-      const summary = await runTraining({ config, trainer: tinyTrainer(), task, sftData, outputDir: await tempDir() });
+      const config = resolveTrainingConfig({
+        recipe: 'sft-no-think',
+        preset: 'tiny',
+        overrides: { steps: 2, microBatchSize, batchSize: 4 },
+      });
+      const summary = await runTraining({
+        config,
+        trainer: tinyTrainer(),
+        task,
+        sftData,
+        outputDir: await tempDir(),
+      });
       const trainer = tinyTrainer();
       await trainer.load(summary.finalModel);
-      const [logprobs] = await trainer.logprobs([{ promptTokenIds: [1, 2, 3], completionTokenIds: [4, 5, 6] }], 'policy');
+      const [logprobs] = await trainer.logprobs(
+        [{ promptTokenIds: [1, 2, 3], completionTokenIds: [4, 5, 6] }],
+        'policy',
+      );
       hashes.push(logprobs!.map((v) => v.toFixed(5)).join(','));
     }
     expect(hashes[1]).toBe(hashes[0]);

@@ -2,16 +2,16 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
   type BenchmarkItem,
+  canonicalJson,
   type EngineV1,
   type GenerateRequest,
   type GenerateResult,
+  generateAll,
   SamplingParamsSchema,
-  type TrainSequence,
   TrainingDivergedError,
+  type TrainSequence,
   ValidationError,
   XferError,
-  canonicalJson,
-  generateAll,
 } from '@xfer/core';
 import { getRecipe } from '../recipes/recipes.js';
 import { informativeGroups, overlongPenalty, sequenceWeights } from '../rl/advantages.js';
@@ -39,11 +39,13 @@ export function totalStepsOf(options: Pick<RunTrainingOptions, 'config' | 'sftDa
   const { config } = options;
   const recipe = getRecipe(config.recipe);
   if (recipe.mode === 'rl') {
-    if (config.steps === undefined) throw new ValidationError({ field: 'config.steps', message: 'an RL recipe needs steps' });
+    if (config.steps === undefined)
+      throw new ValidationError({ field: 'config.steps', message: 'an RL recipe needs steps' });
     return config.steps;
   }
   const size = options.sftData?.length ?? 0;
-  if (size === 0) throw new ValidationError({ field: 'sftData', message: 'an SFT recipe needs a non-empty dataset' });
+  if (size === 0)
+    throw new ValidationError({ field: 'sftData', message: 'an SFT recipe needs a non-empty dataset' });
   if (config.steps !== undefined) return config.steps;
   return Math.max(1, Math.ceil(((config.epochs ?? 1) * size) / config.batchSize));
 }
@@ -62,7 +64,10 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
   const totalSteps = totalStepsOf(options);
   const started = performance.now();
   if (levers.sampler === 'teacher' && recipe.mode === 'rl' && !options.teacher) {
-    throw new ValidationError({ field: 'teacher', message: `recipe ${recipe.id} samples from a teacher engine; none was given` });
+    throw new ValidationError({
+      field: 'teacher',
+      message: `recipe ${recipe.id} samples from a teacher engine; none was given`,
+    });
   }
 
   // The KL reference is the initial policy (the base), frozen before any checkpoint is loaded.
@@ -101,7 +106,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
     const missing = [...new Set(texts.filter((text) => !tokenCache.has(text)))];
     if (missing.length > 0) {
       const ids = await trainer.tokenize(missing);
-      missing.forEach((text, index) => tokenCache.set(text, ids[index]!));
+      for (const [index, text] of missing.entries()) tokenCache.set(text, ids[index]!);
     }
     return texts.map((text) => tokenCache.get(text)!);
   };
@@ -116,7 +121,11 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
       const micro = sequences.slice(offset, offset + config.microBatchSize);
       const microTokens = micro.reduce((sum, s) => sum + s.completionTokenIds.length, 0);
       const scale =
-        loss.aggregation === 'token-mean' ? microTokens / tokenCount : loss.aggregation === 'sequence-mean' ? micro.length / sequences.length : 1;
+        loss.aggregation === 'token-mean'
+          ? microTokens / tokenCount
+          : loss.aggregation === 'sequence-mean'
+            ? micro.length / sequences.length
+            : 1;
       const result = await timed('train', () => trainer.forwardBackward(micro, loss, { scale }));
       const share = microTokens / tokenCount;
       statistics.loss += result.loss * (loss.aggregation === 'token-sum' ? 1 : scale);
@@ -128,7 +137,10 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
       }
     }
     const step = await timed('train', () =>
-      trainer.optimizerStep({ learningRate, ...(config.gradClip === null ? {} : { gradClip: config.gradClip }) }),
+      trainer.optimizerStep({
+        learningRate,
+        ...(config.gradClip === null ? {} : { gradClip: config.gradClip }),
+      }),
     );
     return { ...statistics, tokens: tokenCount, gradNorm: step.gradNorm };
   };
@@ -141,11 +153,18 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
 
   const sftStep = async (step: number, learningRate: number): Promise<StepStatistics> => {
     const data = options.sftData!;
-    const examples = Array.from({ length: config.batchSize }, (_, j) => data[epochIndex(data.length, config.seed, step * config.batchSize + j, orderCache)]!);
+    const examples = Array.from(
+      { length: config.batchSize },
+      (_, j) => data[epochIndex(data.length, config.seed, step * config.batchSize + j, orderCache)]!,
+    );
     const prompts = await tokenize(examples.map((e) => e.prompt));
     const completions = await tokenize(examples.map((e) => `${e.completion}${task.endOfTurn}`));
     const sequences = examples.flatMap((_, index) => truncate(prompts[index]!, completions[index]!) ?? []);
-    if (sequences.length === 0) throw new ValidationError({ field: 'sftData', message: `every example of step ${step} is longer than maxSequenceLength` });
+    if (sequences.length === 0)
+      throw new ValidationError({
+        field: 'sftData',
+        message: `every example of step ${step} is longer than maxSequenceLength`,
+      });
     const result = await update(sequences, learningRate);
     return {
       loss: result.loss,
@@ -158,9 +177,17 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
     };
   };
 
-  const rollout = async (step: number, attempt: number, items: BenchmarkItem[], firstGroup: number): Promise<RolloutRecord[]> => {
+  const rollout = async (
+    step: number,
+    attempt: number,
+    items: BenchmarkItem[],
+    firstGroup: number,
+  ): Promise<RolloutRecord[]> => {
     const engine: EngineV1 = levers.sampler === 'teacher' ? options.teacher! : trainer.policy;
-    const sampling = SamplingParamsSchema.parse({ ...config.rollout, stop: [...(config.rollout.stop ?? []), ...task.stop] });
+    const sampling = SamplingParamsSchema.parse({
+      ...config.rollout,
+      stop: [...(config.rollout.stop ?? []), ...task.stop],
+    });
     const requests: GenerateRequest[] = items.flatMap((item, index) =>
       Array.from({ length: config.samplesPerPrompt }, (_, sample) => ({
         id: `${firstGroup + index}:${sample}`,
@@ -173,20 +200,24 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
     );
     return timed('reward', () =>
       Promise.all(
-      results.map(async (result) => {
-        const group = Number(result.id.split(':')[0]);
-        const item = items[group - firstGroup]!;
-        const verdict = await task.scorer.score({ item, completion: result.text, finishReason: result.finishReason });
-        const penalty = overlongPenalty(result.completionTokens, sampling.maxTokens, levers.overlong);
-        return {
-          itemId: item.id,
-          group,
-          completion: result.text,
-          finishReason: result.finishReason,
-          reward: (verdict.correct ? 1 : 0) + penalty,
-          correct: verdict.correct,
-        };
-      }),
+        results.map(async (result) => {
+          const group = Number(result.id.split(':')[0]);
+          const item = items[group - firstGroup]!;
+          const verdict = await task.scorer.score({
+            item,
+            completion: result.text,
+            finishReason: result.finishReason,
+          });
+          const penalty = overlongPenalty(result.completionTokens, sampling.maxTokens, levers.overlong);
+          return {
+            itemId: item.id,
+            group,
+            completion: result.text,
+            finishReason: result.finishReason,
+            reward: (verdict.correct ? 1 : 0) + penalty,
+            correct: verdict.correct,
+          };
+        }),
       ),
     );
   };
@@ -195,13 +226,20 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
     const items = task.items;
     let drawn = 0;
     const draw = (count: number): BenchmarkItem[] =>
-      Array.from({ length: count }, () => items[epochIndex(items.length, config.seed, step * config.batchSize + drawn++, orderCache)]!);
+      Array.from(
+        { length: count },
+        () => items[epochIndex(items.length, config.seed, step * config.batchSize + drawn++, orderCache)]!,
+      );
     let records = await rollout(step, 0, draw(config.batchSize), 0);
     const allRecords = [...records];
     if (levers.dynamicSampling.enabled) {
       let keep = informativeGroups(records);
       let groups = config.batchSize;
-      for (let attempt = 1; keep.size < config.batchSize && attempt < levers.dynamicSampling.maxBatches; attempt++) {
+      for (
+        let attempt = 1;
+        keep.size < config.batchSize && attempt < levers.dynamicSampling.maxBatches;
+        attempt++
+      ) {
         const more = await rollout(step, attempt, draw(config.batchSize), groups);
         groups += config.batchSize;
         allRecords.push(...more);
@@ -229,19 +267,37 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
     if (!levers.negatives) kept = kept.filter((entry) => entry.weight !== 0);
     weights = kept.map((entry) => entry.weight);
 
-    const prompts = await tokenize(kept.map((entry) => task.renderPrompt(items.find((i) => i.id === entry.record.itemId)!, { enableThinking: false })));
+    const prompts = await tokenize(
+      kept.map((entry) =>
+        task.renderPrompt(items.find((i) => i.id === entry.record.itemId)!, { enableThinking: false }),
+      ),
+    );
     const completions = await tokenize(
-      kept.map((entry) => `${entry.record.completion}${entry.record.finishReason === 'stop' ? task.endOfTurn : ''}`),
+      kept.map(
+        (entry) => `${entry.record.completion}${entry.record.finishReason === 'stop' ? task.endOfTurn : ''}`,
+      ),
     );
     const sequences: { sequence: TrainSequence; group: number }[] = [];
     kept.forEach((entry, index) => {
       const base = truncate(prompts[index]!, completions[index]!);
       if (!base || base.completionTokenIds.length === 0) return;
-      sequences.push({ sequence: { ...base, weights: new Array(base.completionTokenIds.length).fill(weights[index]!) }, group: entry.record.group });
+      sequences.push({
+        sequence: { ...base, weights: new Array(base.completionTokenIds.length).fill(weights[index]!) },
+        group: entry.record.group,
+      });
     });
     const responseLength =
-      allRecords.length === 0 ? 0 : (await tokenize(allRecords.map((r) => r.completion))).reduce((s, ids) => s + ids.length, 0) / allRecords.length;
-    const extra = { reward: rewardMean, accuracy, response_length: responseLength, sequences: sequences.length, learning_rate: learningRate };
+      allRecords.length === 0
+        ? 0
+        : (await tokenize(allRecords.map((r) => r.completion))).reduce((s, ids) => s + ids.length, 0) /
+          allRecords.length;
+    const extra = {
+      reward: rewardMean,
+      accuracy,
+      response_length: responseLength,
+      sequences: sequences.length,
+      learning_rate: learningRate,
+    };
     if (sequences.length === 0) return { loss: 0, tokens: 0, gradNorm: 0, kl: 0, clipFraction: 0, extra };
 
     const plain = sequences.map((s) => s.sequence);
@@ -260,10 +316,22 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
     // PPO mini-batches: groups of `miniBatchSize` prompts, one optimizer update each.
     const groupIds = [...new Set(sequences.map((s) => s.group))];
     const miniBatch = config.miniBatchSize ?? config.batchSize;
-    const totals = { loss: 0, tokens: 0, gradNorm: 0, kl: 0, clipFraction: 0, entropy: 0, entropySeen: false, updates: 0 };
+    const totals = {
+      loss: 0,
+      tokens: 0,
+      gradNorm: 0,
+      kl: 0,
+      clipFraction: 0,
+      entropy: 0,
+      entropySeen: false,
+      updates: 0,
+    };
     for (let offset = 0; offset < groupIds.length; offset += miniBatch) {
       const chosen = new Set(groupIds.slice(offset, offset + miniBatch));
-      const result = await update(sequences.filter((s) => chosen.has(s.group)).map((s) => s.sequence), learningRate);
+      const result = await update(
+        sequences.filter((s) => chosen.has(s.group)).map((s) => s.sequence),
+        learningRate,
+      );
       totals.loss += result.loss;
       totals.tokens += result.tokens;
       totals.gradNorm += result.gradNorm;
@@ -290,13 +358,17 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
   const loopStarted = performance.now();
   let finalCheckpoint: { path: string; sha256: string; bytes: number } | null = null;
   for (let step = startStep; step < totalSteps; step++) {
-    if (options.signal?.aborted) throw new XferError({ code: 'CANCELLED', message: `training cancelled at step ${step}` });
+    if (options.signal?.aborted)
+      throw new XferError({ code: 'CANCELLED', message: `training cancelled at step ${step}` });
     const learningRate = learningRateAt(config.schedule, config.learningRate, step, totalSteps);
     timings = { rollout: 0, reward: 0, logprobs: 0, train: 0 };
     const stepStarted = performance.now();
-    const statistics = recipe.mode === 'sft' ? await sftStep(step, learningRate) : await rlStep(step, learningRate);
-    if (!Number.isFinite(statistics.loss)) throw new TrainingDivergedError({ step, tensor: 'loss', value: statistics.loss });
-    if (!Number.isFinite(statistics.gradNorm)) throw new TrainingDivergedError({ step, tensor: 'gradient norm', value: statistics.gradNorm });
+    const statistics =
+      recipe.mode === 'sft' ? await sftStep(step, learningRate) : await rlStep(step, learningRate);
+    if (!Number.isFinite(statistics.loss))
+      throw new TrainingDivergedError({ step, tensor: 'loss', value: statistics.loss });
+    if (!Number.isFinite(statistics.gradNorm))
+      throw new TrainingDivergedError({ step, tensor: 'gradient norm', value: statistics.gradNorm });
     const stepSeconds = (performance.now() - stepStarted) / 1000;
     const phases = timings.rollout + timings.reward + timings.logprobs + timings.train;
     tokensSeen += statistics.tokens;
@@ -319,7 +391,11 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
       'time/train': timings.train,
       'time/driver': Math.max(0, stepSeconds - phases),
     };
-    const points: MetricRecord[] = Object.entries(last).map(([name, value]) => ({ name, step: step + 1, value }));
+    const points: MetricRecord[] = Object.entries(last).map(([name, value]) => ({
+      name,
+      step: step + 1,
+      value,
+    }));
     await options.recorder?.metrics(points);
     options.onProgress?.({
       step: step + 1,
@@ -332,18 +408,32 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
     if ((step + 1) % config.checkpointEvery === 0 || step + 1 === totalSteps) {
       const saved = await saveCheckpoint(trainer, options.outputDir, step + 1, hash);
       finalCheckpoint = saved;
-      await options.recorder?.checkpoint({ step: step + 1, path: saved.path, sha256: saved.sha256, bytes: saved.bytes });
+      await options.recorder?.checkpoint({
+        step: step + 1,
+        path: saved.path,
+        sha256: saved.sha256,
+        bytes: saved.bytes,
+      });
     }
-    if (options.evaluate && config.evalEvery && (step + 1) % config.evalEvery === 0 && step + 1 !== totalSteps) {
+    if (
+      options.evaluate &&
+      config.evalEvery &&
+      (step + 1) % config.evalEvery === 0 &&
+      step + 1 !== totalSteps
+    ) {
       const figures = await options.evaluate(step + 1);
-      await options.recorder?.metrics(Object.entries(figures).map(([name, value]) => ({ name: `eval/${name}`, step: step + 1, value })));
+      await options.recorder?.metrics(
+        Object.entries(figures).map(([name, value]) => ({ name: `eval/${name}`, step: step + 1, value })),
+      );
     }
   }
   const finalModel = join(options.outputDir, 'model');
   const written = await trainer.save(finalModel, { optimizer: false });
   if (options.evaluate) {
     const figures = await options.evaluate(totalSteps);
-    await options.recorder?.metrics(Object.entries(figures).map(([name, value]) => ({ name: `eval/${name}`, step: totalSteps, value })));
+    await options.recorder?.metrics(
+      Object.entries(figures).map(([name, value]) => ({ name: `eval/${name}`, step: totalSteps, value })),
+    );
     for (const [name, value] of Object.entries(figures)) last[`eval/${name}`] = value;
   }
   void finalCheckpoint;

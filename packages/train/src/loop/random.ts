@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 
 /** A 32-bit seed derived from a root seed and a path of labels, stable across runs, resumes and machines. */
 export function deriveSeed(seed: number, ...path: (string | number)[]): number {
-  const digest = createHash('sha256').update(`${seed}\u0000${path.join('\u0000')}`).digest();
+  const digest = createHash('sha256')
+    .update(`${seed}\u0000${path.join('\u0000')}`)
+    .digest();
   return digest.readUInt32LE(0);
 }
 
@@ -25,7 +27,12 @@ export function permutation(n: number, seed: number): number[] {
  * The data index at global position `position` of an endless stream of epochs, each a fresh seeded
  * permutation: a pure function of (seed, position), so a resumed run sees exactly the same batches.
  */
-export function epochIndex(size: number, seed: number, position: number, cache = new Map<number, number[]>()): number {
+export function epochIndex(
+  size: number,
+  seed: number,
+  position: number,
+  cache = new Map<number, number[]>(),
+): number {
   const epoch = Math.floor(position / size);
   let order = cache.get(epoch);
   if (!order) {

@@ -1,4 +1,11 @@
-import type { BenchmarkItem, EngineV1, FinishReason, SamplingParams, TrainingConfig, TrainerV1 } from '@xfer/core';
+import type {
+  BenchmarkItem,
+  EngineV1,
+  FinishReason,
+  SamplingParams,
+  TrainerV1,
+  TrainingConfig,
+} from '@xfer/core';
 import type { GenerativeScorer } from '@xfer/eval';
 
 /** The math-only training task: items, how to render their prompts, and the evaluation scorer as reward. */

@@ -1,11 +1,11 @@
 import {
   type Levers,
   LeversSchema,
+  parseWith,
   type TrainingConfig,
   type TrainingConfigInput,
   TrainingConfigSchema,
   ValidationError,
-  parseWith,
 } from '@xfer/core';
 import { z } from 'zod';
 
@@ -60,7 +60,8 @@ export const recipes: Record<RecipeId, Recipe> = {
   },
   rl: {
     id: 'rl',
-    description: 'GRPO (DAPO recipe as released): on-policy rollouts, group-normalised advantages, clip 0.2/0.28, no KL.',
+    description:
+      'GRPO (DAPO recipe as released): on-policy rollouts, group-normalised advantages, clip 0.2/0.28, no KL.',
     mode: 'rl',
     levers: LeversSchema.parse({
       sampler: 'policy',
@@ -85,7 +86,8 @@ export const recipes: Record<RecipeId, Recipe> = {
   },
   'offpolicy-rl': {
     id: 'offpolicy-rl',
-    description: 'Ablation: n teacher samples per query, the best-rewarded one used for the gradient, advantage-weighted.',
+    description:
+      'Ablation: n teacher samples per query, the best-rewarded one used for the gradient, advantage-weighted.',
     mode: 'rl',
     levers: LeversSchema.parse({
       sampler: 'teacher',
@@ -99,13 +101,23 @@ export const recipes: Record<RecipeId, Recipe> = {
     id: 'onpolicy-rl',
     description: 'Ablation: GRPO with a KL penalty to the base (k3, β = 0.001).',
     mode: 'rl',
-    levers: LeversSchema.parse({ sampler: 'policy', weights: 'grpo', negatives: true, loss: { ...ppoClip, klBeta: 0.001 } }),
+    levers: LeversSchema.parse({
+      sampler: 'policy',
+      weights: 'grpo',
+      negatives: true,
+      loss: { ...ppoClip, klBeta: 0.001 },
+    }),
   },
   'onpolicy-rl-nokl': {
     id: 'onpolicy-rl-nokl',
     description: 'Ablation: GRPO without KL.',
     mode: 'rl',
-    levers: LeversSchema.parse({ sampler: 'policy', weights: 'grpo', negatives: true, loss: { ...ppoClip, klBeta: 0 } }),
+    levers: LeversSchema.parse({
+      sampler: 'policy',
+      weights: 'grpo',
+      negatives: true,
+      loss: { ...ppoClip, klBeta: 0 },
+    }),
   },
 };
 
@@ -238,7 +250,10 @@ export const presets: Record<PresetId, Record<'sft' | 'rl', PresetSizes>> = {
 export function getRecipe(id: string): Recipe {
   const recipe = (recipes as Record<string, Recipe | undefined>)[id];
   if (!recipe) {
-    throw new ValidationError({ field: 'recipe', message: `unknown recipe "${id}"; known: ${recipeIds.join(', ')}` });
+    throw new ValidationError({
+      field: 'recipe',
+      message: `unknown recipe "${id}"; known: ${recipeIds.join(', ')}`,
+    });
   }
   return recipe;
 }
@@ -258,7 +273,10 @@ export function resolveTrainingConfig(options: {
   const presetId = options.preset ?? 'nano';
   const preset = (presets as Record<string, Record<'sft' | 'rl', PresetSizes> | undefined>)[presetId];
   if (!preset) {
-    throw new ValidationError({ field: 'preset', message: `unknown preset "${presetId}"; known: ${presetIds.join(', ')}` });
+    throw new ValidationError({
+      field: 'preset',
+      message: `unknown preset "${presetId}"; known: ${presetIds.join(', ')}`,
+    });
   }
   const input = {
     ...preset[recipe.mode],

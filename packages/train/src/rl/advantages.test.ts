@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { clippedObjective, informativeGroups, k3, meanAndStd, overlongPenalty, sequenceWeights } from './advantages.js';
+import {
+  clippedObjective,
+  informativeGroups,
+  k3,
+  meanAndStd,
+  overlongPenalty,
+  sequenceWeights,
+} from './advantages.js';
 
 const outcome = (group: number, reward: number) => ({ group, reward, correct: reward > 0 });
 
@@ -8,30 +15,55 @@ describe('GRPO advantages', () => {
     // Group 0 rewards [1, 0, 0, 1]: mean 0.5, unbiased variance (4 × 0.25)/3 = 1/3, std 0.57735.
     // (1 − 0.5)/(0.57735 + 1e-6) = 0.866024; (0 − 0.5)/… = −0.866024.
     // Group 1 rewards [1, 0]: mean 0.5, std sqrt(0.5) = 0.707107 → ±0.707106.
-    const weights = sequenceWeights([outcome(0, 1), outcome(0, 0), outcome(0, 0), outcome(0, 1), outcome(1, 1), outcome(1, 0)], {
-      weights: 'grpo',
-      negatives: true,
-    });
-    expect(weights.map((w) => Number(w.toFixed(6)))).toEqual([0.866024, -0.866024, -0.866024, 0.866024, 0.707106, -0.707106]);
+    const weights = sequenceWeights(
+      [outcome(0, 1), outcome(0, 0), outcome(0, 0), outcome(0, 1), outcome(1, 1), outcome(1, 0)],
+      {
+        weights: 'grpo',
+        negatives: true,
+      },
+    );
+    // 0.5 / (sqrt(1/3) + 1e-6) and 0.5 / (sqrt(0.5) + 1e-6), rounded to 6 decimals.
+    const group0 = 0.866024;
+    const group1 = Number((0.5 / (Math.sqrt(0.5) + 1e-6)).toFixed(6));
+    expect(weights.map((w) => Number(w.toFixed(6)))).toEqual([
+      group0,
+      -group0,
+      -group0,
+      group0,
+      group1,
+      -group1,
+    ]);
   });
 
   it('give zero advantage to a group whose rewards are all equal', () => {
-    expect(sequenceWeights([outcome(0, 1), outcome(0, 1)], { weights: 'grpo', negatives: true })).toEqual([0, 0]);
+    expect(sequenceWeights([outcome(0, 1), outcome(0, 1)], { weights: 'grpo', negatives: true })).toEqual([
+      0, 0,
+    ]);
   });
 
   it('Dr. GRPO drops the std scaling', () => {
     // rewards [1, 0, 0]: mean 1/3 → [2/3, −1/3, −1/3]
-    const weights = sequenceWeights([outcome(0, 1), outcome(0, 0), outcome(0, 0)], { weights: 'dr-grpo', negatives: true });
+    const weights = sequenceWeights([outcome(0, 1), outcome(0, 0), outcome(0, 0)], {
+      weights: 'dr-grpo',
+      negatives: true,
+    });
     expect(weights[0]).toBeCloseTo(2 / 3, 12);
     expect(weights[1]).toBeCloseTo(-1 / 3, 12);
   });
 
   it('without negatives, incorrect responses carry no weight (rejection-sampled SFT)', () => {
-    expect(sequenceWeights([outcome(0, 1), outcome(0, 0), outcome(0, 1)], { weights: 'uniform', negatives: false })).toEqual([1, 0, 1]);
+    expect(
+      sequenceWeights([outcome(0, 1), outcome(0, 0), outcome(0, 1)], {
+        weights: 'uniform',
+        negatives: false,
+      }),
+    ).toEqual([1, 0, 1]);
   });
 
   it('reject non-finite rewards', () => {
-    expect(() => sequenceWeights([outcome(0, Number.NaN)], { weights: 'grpo', negatives: true })).toThrowError(/field 'reward'/);
+    expect(() =>
+      sequenceWeights([outcome(0, Number.NaN)], { weights: 'grpo', negatives: true }),
+    ).toThrowError(/field 'reward'/);
   });
 
   it('mean and std of edge cases', () => {
@@ -61,7 +93,12 @@ describe('k3 KL estimator', () => {
     expect(k3(-1.2, -1.2)).toBe(0);
     const d = -0.5 - -1.0; // ref −0.5, logp −1.0
     expect(k3(-1.0, -0.5)).toBeCloseTo(Math.exp(d) - d - 1, 15);
-    for (const [a, b] of [[-3, -0.1], [-0.1, -3], [-2, -2.5]] as const) expect(k3(a, b)).toBeGreaterThan(0);
+    for (const [a, b] of [
+      [-3, -0.1],
+      [-0.1, -3],
+      [-2, -2.5],
+    ] as const)
+      expect(k3(a, b)).toBeGreaterThan(0);
   });
 
   it('is an unbiased estimator of KL(π‖ref) under samples from π', () => {
@@ -85,7 +122,13 @@ describe('overlong penalty and dynamic sampling', () => {
   });
 
   it('keeps only groups with differing rewards', () => {
-    const groups = informativeGroups([outcome(0, 1), outcome(0, 1), outcome(1, 0), outcome(1, 1), outcome(2, 0)]);
+    const groups = informativeGroups([
+      outcome(0, 1),
+      outcome(0, 1),
+      outcome(1, 0),
+      outcome(1, 1),
+      outcome(2, 0),
+    ]);
     expect([...groups]).toEqual([1]);
   });
 });

@@ -30,7 +30,10 @@ export function meanAndStd(values: readonly number[]): { mean: number; std: numb
  * With `negatives: false`, incorrect responses get weight 0 (and, for GRPO, are dropped from the update),
  * which turns uniform weights into rejection-sampled SFT.
  */
-export function sequenceWeights(outcomes: readonly RolloutOutcome[], levers: Pick<Levers, 'weights' | 'negatives'>): number[] {
+export function sequenceWeights(
+  outcomes: readonly RolloutOutcome[],
+  levers: Pick<Levers, 'weights' | 'negatives'>,
+): number[] {
   const groups = new Map<number, number[]>();
   for (const outcome of outcomes) {
     if (!Number.isFinite(outcome.reward)) {
@@ -67,7 +70,11 @@ export function sequenceWeights(outcomes: readonly RolloutOutcome[], levers: Pic
  * DAPO's overlong reward shaping: responses longer than `maxTokens − buffer` lose up to `factor` linearly
  * until `maxTokens`: penalty = min(−(length − (maxTokens − buffer)) / buffer · factor, 0).
  */
-export function overlongPenalty(completionTokens: number, maxTokens: number, overlong: { buffer: number; factor: number } | null): number {
+export function overlongPenalty(
+  completionTokens: number,
+  maxTokens: number,
+  overlong: { buffer: number; factor: number } | null,
+): number {
   if (!overlong || overlong.buffer === 0) return 0;
   const expected = maxTokens - overlong.buffer;
   const exceed = completionTokens - expected;
@@ -101,7 +108,11 @@ export function k3(logprob: number, refLogprob: number): number {
  * PPO's clipped per-token objective (to be maximised) for ratio r and advantage A with asymmetric clipping:
  * min(r·A, clip(r, 1 − εlow, 1 + εhigh)·A). Returns the value and whether the clipped branch was active.
  */
-export function clippedObjective(ratio: number, advantage: number, clip: { low: number; high: number }): { value: number; clipped: boolean } {
+export function clippedObjective(
+  ratio: number,
+  advantage: number,
+  clip: { low: number; high: number },
+): { value: number; clipped: boolean } {
   const unclipped = ratio * advantage;
   const bounded = Math.min(Math.max(ratio, 1 - clip.low), 1 + clip.high) * advantage;
   return bounded < unclipped ? { value: bounded, clipped: true } : { value: unclipped, clipped: false };

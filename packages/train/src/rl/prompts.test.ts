@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RL_PROMPT_SUFFIX, extractGroundTruth, parseRlPromptsJsonl } from './prompts.js';
+import { extractGroundTruth, parseRlPromptsJsonl, RL_PROMPT_SUFFIX } from './prompts.js';
 
 describe('RL prompts', () => {
   it('extract the first boxed answer with commas removed, as the released script does', () => {
@@ -10,9 +10,19 @@ describe('RL prompts', () => {
   });
 
   it('build the paper prompt and name the line of a bad record', () => {
-    const text = ['{"question":"1+1?","golden_answer":"\\\\boxed{2}","data_source":"math"}', '', '{"question":""}'].join('\n');
+    const text = [
+      '{"question":"1+1?","golden_answer":"\\\\boxed{2}","data_source":"math"}',
+      '',
+      '{"question":""}',
+    ].join('\n');
     expect(() => parseRlPromptsJsonl(text, 'rl.jsonl')).toThrowError(/rl\.jsonl, line 3, field 'question'/);
     const [prompt] = parseRlPromptsJsonl(text.split('\n')[0]!, 'rl.jsonl');
-    expect(prompt).toEqual({ id: '0', question: '1+1?', prompt: `1+1?${RL_PROMPT_SUFFIX}`, groundTruth: '2', dataSource: 'math' });
+    expect(prompt).toEqual({
+      id: '0',
+      question: '1+1?',
+      prompt: `1+1?${RL_PROMPT_SUFFIX}`,
+      groundTruth: '2',
+      dataSource: 'math',
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { ValidationError, parseJson } from '@xfer/core';
+import { parseJson, ValidationError } from '@xfer/core';
 import { z } from 'zod';
 
 /** The paper's RL prompt suffix (train/to_parquet.py in the released code). */

@@ -17,6 +17,13 @@ function boxedAnswer(value: unknown): string {
 }
 
 /** MATH-500 analogue: two-digit addition and subtraction. */
+/**
+ * Generation budget of the math tasks: room for a teacher-style thinking trace (at most ~210 bytes) and its
+ * answer, as the paper evaluated with budgets far above its models' answers. A base that answers in 25 bytes
+ * stops long before it; a model tuned on worked solutions must not be cut off mid-solution.
+ */
+export const MATH_MAX_TOKENS = 256;
+
 export const nanoArithmetic: NanoTask = {
   id: 'nano-arithmetic',
   group: 'math',
@@ -26,7 +33,7 @@ export const nanoArithmetic: NanoTask = {
   metric: mathMetric,
   kind: 'generative',
   chance: 0,
-  maxTokens: 48,
+  maxTokens: MATH_MAX_TOKENS,
   draft(random) {
     const level = random.int(1, 3);
     const operator = random.pick(['+', '-'] as const);
@@ -57,7 +64,7 @@ export const nanoMultistep: NanoTask = {
   metric: mathMetric,
   kind: 'generative',
   chance: 0,
-  maxTokens: 48,
+  maxTokens: MATH_MAX_TOKENS,
   draft(random) {
     const level = random.int(1, 3);
     const form = random.int(0, 3);
@@ -101,7 +108,7 @@ export const nanoLinear: NanoTask = {
   metric: mathMetric,
   kind: 'generative',
   chance: 0,
-  maxTokens: 48,
+  maxTokens: MATH_MAX_TOKENS,
   draft(random) {
     const level = random.int(1, 3);
     const a = level === 1 ? 1 : random.int(2, 9);
@@ -138,7 +145,7 @@ export const nanoRemainder: NanoTask = {
   metric: mathMetric,
   kind: 'generative',
   chance: 0,
-  maxTokens: 48,
+  maxTokens: MATH_MAX_TOKENS,
   draft(random) {
     const level = random.int(1, 3);
     const n = level === 1 ? random.int(2, 29) : level === 2 ? random.int(10, 99) : random.int(100, 499);

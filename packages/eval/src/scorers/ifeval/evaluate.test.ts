@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireDataDir } from '../../data/data-dir.js';
 import { ValidationError } from '@xfer/core';
 import { describe, expect, it } from 'vitest';
+import { requireDataDir } from '../../data/data-dir.js';
 import {
   aggregateIfeval,
   compileIfevalRecord,

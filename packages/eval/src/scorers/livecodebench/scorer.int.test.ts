@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireDataDir } from '../../data/data-dir.js';
 import type { BenchmarkItem } from '@xfer/core';
 import { describe, expect, it } from 'vitest';
+import { requireDataDir } from '../../data/data-dir.js';
 import { runProgram } from '../../sandbox/index.js';
 import { createLiveCodeBenchScorer, LIVECODEBENCH_SCORER_VERSION, runTests } from './scorer.js';
 import { examplesFromStatement } from './statement-examples.js';
