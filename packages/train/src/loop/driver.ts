@@ -145,8 +145,11 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
     return { ...statistics, tokens: tokenCount, gradNorm: step.gradNorm };
   };
 
+  // Sequences never exceed the model's context, whatever the preset asks for.
+  const maxContext = (await trainer.policy.info()).maxContext ?? Number.POSITIVE_INFINITY;
+  const maxLength = Math.min(config.maxSequenceLength, maxContext);
   const truncate = (promptIds: number[], completionIds: number[]): TrainSequence | null => {
-    const room = config.maxSequenceLength - promptIds.length;
+    const room = maxLength - promptIds.length;
     if (room <= 0) return null;
     return { promptTokenIds: promptIds, completionTokenIds: completionIds.slice(0, room) };
   };
