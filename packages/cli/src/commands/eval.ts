@@ -38,7 +38,8 @@ export async function engineForRef(
   switch (ref.kind) {
     case 'nano': {
       const { createNanoEngine } = await import('@xfer/engine-nano');
-      return createNanoEngine(ref);
+      const { nanoSearchPaths } = await import('../nano-engines.js');
+      return createNanoEngine(ref, { searchPaths: nanoSearchPaths() });
     }
     case 'openai': {
       const { OpenAIEngine } = await import('@xfer/engine-openai');

@@ -26,7 +26,8 @@ async function evaluateAndPrint(
   const { createNanoEngine } = await import('@xfer/engine-nano');
   const { evaluateNanoSuite, formatNanoSuiteTable } = await import('@xfer/eval');
   const reference = existsSync(join(model, 'config.json')) ? model : parseModelRef(model);
-  const engine = await createNanoEngine(reference, { searchPaths: ['models'] });
+  const { nanoSearchPaths } = await import('../nano-engines.js');
+  const engine = await createNanoEngine(reference, { searchPaths: nanoSearchPaths() });
   try {
     const result = await evaluateNanoSuite(engine, {
       ...(limit === undefined ? {} : { limit }),
