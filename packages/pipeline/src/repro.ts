@@ -267,30 +267,53 @@ export async function runRepro(options: ReproOptions): Promise<ReproResult> {
   return { models, reportPath, finding, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Did the paper's qualitative finding appear? RL: TI_non above the SFT models'; SFT: non-reasoning drops. */
+/**
+ * Did the paper's qualitative finding appear? It has two halves, judged separately and with the
+ * group-accuracy 95% intervals:
+ * - SFT forgets: every SFT model's non-reasoning accuracy is below the base's (interval entirely below);
+ * - RL transfers: RL gained on math (interval entirely above the base's) and its TI_non (v1) is above
+ *   every SFT model's. TI is a ratio over the math gain: when a model did not gain on math, its TI is
+ *   reported but not interpreted, and the statement says so.
+ */
 export function judge(models: readonly ReproModelResult[]): ReproResult['finding'] {
   const base = models[0]!;
-  const rl = models.find((m) => m.recipe === 'rl');
-  const sft = models.filter((m) => m.recipe?.startsWith('sft'));
-  const nonDrop = (m: ReproModelResult) => m.groups.non.value - base.groups.non.value;
-  const sftForgets =
-    sft.length > 0 && sft.every((m) => m.groups.non.high < base.groups.non.low || nonDrop(m) < 0);
+  const tuned = models.slice(1);
+  const rl = tuned.find((m) => m.recipe === 'rl');
+  const sft = tuned.filter((m) => m.recipe?.startsWith('sft'));
+  const change = (m: ReproModelResult, group: BenchmarkGroup) =>
+    m.groups[group].value - base.groups[group].value;
+  const below = (m: ReproModelResult, group: BenchmarkGroup) => m.groups[group].high < base.groups[group].low;
+  const above = (m: ReproModelResult, group: BenchmarkGroup) => m.groups[group].low > base.groups[group].high;
+  const sftForgets = sft.length > 0 && sft.every((m) => below(m, 'non'));
+  const rlGained = rl !== undefined && above(rl, 'math');
   const rlTransfers =
     rl !== undefined &&
+    rlGained &&
     (rl.ti?.v1.point.tiNon ?? Number.NEGATIVE_INFINITY) >
       Math.max(...sft.map((m) => m.ti?.v1.point.tiNon ?? Number.NEGATIVE_INFINITY));
+  const gains = tuned.map((m) => `${m.recipe} ${signed(change(m, 'math'))}`).join(', ');
+  const nonChanges = tuned.map((m) => `${m.recipe} ${signed(change(m, 'non'))}`).join(', ');
+  const noGain = tuned.filter((m) => !above(m, 'math'));
   const parts = [
-    rl
-      ? `RL ${rlTransfers ? 'transferred better than' : 'did not transfer better than'} SFT to non-reasoning tasks (TI_non v1: RL ${fmt(rl.ti?.v1.point.tiNon)} vs SFT ${sft.map((m) => fmt(m.ti?.v1.point.tiNon)).join(', ')})`
-      : 'no RL model',
+    `Math group change (points): ${gains}`,
+    `non-reasoning change: ${nonChanges}`,
     sft.length > 0
-      ? `SFT ${sftForgets ? 'lowered' : 'did not lower'} non-reasoning accuracy (${sft.map((m) => `${m.recipe} ${signed(nonDrop(m))} points`).join(', ')})`
+      ? `SFT ${sftForgets ? 'lowered' : 'did not clearly lower'} non-reasoning accuracy`
       : 'no SFT model',
+    rl
+      ? rlTransfers
+        ? `RL gained on math and transferred better than SFT (TI_non v1: RL ${fmt(rl.ti?.v1.point.tiNon)} vs SFT ${sft.map((m) => fmt(m.ti?.v1.point.tiNon)).join(', ')})`
+        : `RL ${rlGained ? 'gained on math but did not transfer better than SFT' : 'did not gain on math'}`
+      : 'no RL model',
   ];
+  const caveat =
+    noGain.length > 0
+      ? ` ${noGain.map((m) => m.recipe).join(', ')} did not raise math beyond its interval, so the Transferability Index of ${noGain.length === 1 ? 'that model' : 'those models'} (a ratio over the math gain) is not interpretable.`
+      : '';
   return {
     rlTransfers,
     sftForgets,
-    statement: `${parts.join('; ')}. The paper's finding (RL transfers, SFT forgets) ${rlTransfers && sftForgets ? 'appeared' : 'did not fully appear'} in this run.`,
+    statement: `${parts.join('; ')}.${caveat} The paper's finding (RL transfers, SFT forgets) ${rlTransfers && sftForgets ? 'appeared' : sftForgets ? 'appeared only in part (SFT forgets)' : 'did not appear'} in this run.`,
   };
 }
 
