@@ -7,27 +7,8 @@ import {
   ValidationError,
 } from '@xfer/core';
 import { defineCommand } from 'citty';
+import { integerOption, numberOption } from '../options.js';
 import { reportError } from '../report-error.js';
-
-function integerOption(name: string, value: string | undefined, minimum: number): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < minimum) {
-    throw new ValidationError({
-      field: `--${name}`,
-      message: `expected an integer ≥ ${minimum}, got '${value}'`,
-    });
-  }
-  return parsed;
-}
-
-function numberOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed))
-    throw new ValidationError({ field: `--${name}`, message: `expected a number, got '${value}'` });
-  return parsed;
-}
 
 /** Build the engine a model reference names. */
 export async function engineForRef(

@@ -2,19 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseModelRef, ValidationError } from '@xfer/core';
 import { defineCommand } from 'citty';
+import { integerOption } from '../options.js';
 import { reportError } from '../report-error.js';
-
-function integerOption(name: string, value: string | undefined, minimum: number): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < minimum) {
-    throw new ValidationError({
-      field: `--${name}`,
-      message: `expected an integer ≥ ${minimum}, got '${value}'`,
-    });
-  }
-  return parsed;
-}
 
 const percent = (value: number) => (value * 100).toFixed(1);
 

@@ -1,15 +1,7 @@
-import { ValidationError } from '@xfer/core';
 import { defineCommand } from 'citty';
+import { integerOption } from '../options.js';
 import { formatDuration, ProgressLine } from '../progress.js';
 import { reportError } from '../report-error.js';
-
-function integer(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1)
-    throw new ValidationError({ field: `--${name}`, message: `expected an integer ≥ 1, got '${value}'` });
-  return parsed;
-}
 
 export default defineCommand({
   meta: {
@@ -33,14 +25,9 @@ export default defineCommand({
       const { defaultStorePath, openStore } = await import('@xfer/store');
       const { runRepro } = await import('@xfer/pipeline');
       const { nanoPipelineEngines, resolveNanoModel } = await import('../nano-engines.js');
-      const seed = Number(args.seed);
-      if (!Number.isInteger(seed) || seed < 0)
-        throw new ValidationError({
-          field: '--seed',
-          message: `expected an integer ≥ 0, got '${args.seed}'`,
-        });
-      const evalItems = integer('eval-items', args['eval-items']);
-      const steps = integer('steps', args.steps);
+      const seed = integerOption('seed', args.seed, 0) ?? 0;
+      const evalItems = integerOption('eval-items', args['eval-items'], 1);
+      const steps = integerOption('steps', args.steps, 1);
       const store = openStore(args.db ?? defaultStorePath());
       try {
         const result = await runRepro({

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { BenchmarkGroup } from '@xfer/core';
 import { ValidationError } from '@xfer/core';
 import { defineCommand } from 'citty';
+import { integerOption } from '../options.js';
 import { reportError } from '../report-error.js';
 
 /** `--groups`: inline JSON (`{"my-bench":"math"}`) or the path of a JSON file holding the same. */
@@ -10,17 +11,6 @@ async function readGroups(value: string | undefined): Promise<Record<string, Ben
   const { parseBenchmarkGroups } = await import('@xfer/analysis');
   if (value.trim().startsWith('{')) return parseBenchmarkGroups(value, { field: '--groups' });
   return parseBenchmarkGroups(readFileSync(value, 'utf8'), { file: value });
-}
-
-function integerOption(name: string, value: string, minimum: number): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < minimum) {
-    throw new ValidationError({
-      field: `--${name}`,
-      message: `expected an integer ≥ ${minimum}, got '${value}'`,
-    });
-  }
-  return parsed;
 }
 
 /** The nano suite's benchmark groups from the eval registry (empty if the registry cannot load). */

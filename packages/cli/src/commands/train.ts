@@ -1,15 +1,8 @@
 import { ValidationError } from '@xfer/core';
 import { defineCommand } from 'citty';
+import { integerOption } from '../options.js';
 import { formatDuration, ProgressLine } from '../progress.js';
 import { reportError } from '../report-error.js';
-
-function integer(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0)
-    throw new ValidationError({ field: `--${name}`, message: `expected an integer ≥ 0, got '${value}'` });
-  return parsed;
-}
 
 async function execute(options: {
   recipe?: string;
@@ -105,8 +98,8 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     if (rawArgs[0] === 'resume') return;
     try {
-      const seed = integer('seed', args.seed);
-      const steps = integer('steps', args.steps);
+      const seed = integerOption('seed', args.seed, 0);
+      const steps = integerOption('steps', args.steps, 1);
       await execute({
         ...(args.recipe ? { recipe: args.recipe } : {}),
         base: args.base,

@@ -123,70 +123,56 @@ export const recipes: Record<RecipeId, Recipe> = {
 
 type PresetSizes = Omit<TrainingConfigInput, 'recipe' | 'preset' | 'seed' | 'levers'>;
 
+/** The paper's text (PAPER.md §3.3–3.4). */
+const paperSizes: Record<'sft' | 'rl', PresetSizes> = {
+  sft: {
+    learningRate: 5e-5,
+    schedule: { kind: 'cosine', warmupRatio: 0.1 },
+    gradClip: 1.0,
+    optimizer: { weightDecay: 0 },
+    epochs: 1.5,
+    batchSize: 512,
+    microBatchSize: 4,
+    samplesPerPrompt: 4,
+    maxSequenceLength: 16384,
+    checkpointEvery: 50,
+  },
+  rl: {
+    learningRate: 1e-6,
+    schedule: { kind: 'constant', warmupSteps: 10 },
+    gradClip: 1.0,
+    optimizer: { weightDecay: 0.1 },
+    steps: 140,
+    batchSize: 512,
+    miniBatchSize: 128,
+    microBatchSize: 4,
+    samplesPerPrompt: 16,
+    rollout: { temperature: 1.0, topP: 1.0, topK: -1, maxTokens: 16384 },
+    maxSequenceLength: 18432,
+    checkpointEvery: 5,
+    evalEvery: 5,
+  },
+};
+
+/** The released configs (the authors' train/README.md) where they differ from the paper's text. */
+const paperReleasedSizes: Record<'sft' | 'rl', PresetSizes> = {
+  sft: { ...paperSizes.sft, epochs: 2, microBatchSize: 1 },
+  rl: {
+    ...paperSizes.rl,
+    miniBatchSize: 32,
+    rollout: { ...paperSizes.rl.rollout, maxTokens: 20480 },
+    maxSequenceLength: 22528,
+  },
+};
+
 /**
  * Sizes per preset and mode. `paper` follows the paper's text (PAPER.md §3.3–3.4); `paper-released` the
  * released configs where they differ (SFT 2 epochs; RL mini-batch 32 prompts; max response 20,480 with an
  * overlong buffer of 4,096); `nano` is sized for a 2-core CPU; `tiny` is for tests.
  */
 export const presets: Record<PresetId, Record<'sft' | 'rl', PresetSizes>> = {
-  paper: {
-    sft: {
-      learningRate: 5e-5,
-      schedule: { kind: 'cosine', warmupRatio: 0.1 },
-      gradClip: 1.0,
-      optimizer: { weightDecay: 0 },
-      epochs: 1.5,
-      batchSize: 512,
-      microBatchSize: 4,
-      samplesPerPrompt: 4,
-      maxSequenceLength: 16384,
-      checkpointEvery: 50,
-    },
-    rl: {
-      learningRate: 1e-6,
-      schedule: { kind: 'constant', warmupSteps: 10 },
-      gradClip: 1.0,
-      optimizer: { weightDecay: 0.1 },
-      steps: 140,
-      batchSize: 512,
-      miniBatchSize: 128,
-      microBatchSize: 4,
-      samplesPerPrompt: 16,
-      rollout: { temperature: 1.0, topP: 1.0, topK: -1, maxTokens: 16384 },
-      maxSequenceLength: 18432,
-      checkpointEvery: 5,
-      evalEvery: 5,
-    },
-  },
-  'paper-released': {
-    sft: {
-      learningRate: 5e-5,
-      schedule: { kind: 'cosine', warmupRatio: 0.1 },
-      gradClip: 1.0,
-      optimizer: { weightDecay: 0 },
-      epochs: 2,
-      batchSize: 512,
-      microBatchSize: 1,
-      samplesPerPrompt: 4,
-      maxSequenceLength: 16384,
-      checkpointEvery: 50,
-    },
-    rl: {
-      learningRate: 1e-6,
-      schedule: { kind: 'constant', warmupSteps: 10 },
-      gradClip: 1.0,
-      optimizer: { weightDecay: 0.1 },
-      steps: 140,
-      batchSize: 512,
-      miniBatchSize: 32,
-      microBatchSize: 4,
-      samplesPerPrompt: 16,
-      rollout: { temperature: 1.0, topP: 1.0, topK: -1, maxTokens: 20480 },
-      maxSequenceLength: 22528,
-      checkpointEvery: 5,
-      evalEvery: 5,
-    },
-  },
+  paper: paperSizes,
+  'paper-released': paperReleasedSizes,
   nano: {
     sft: {
       learningRate: 1e-3,
