@@ -1,11 +1,4 @@
-import {
-  EngineError,
-  type EngineV1,
-  formatModelRef,
-  type ModelRef,
-  parseModelRef,
-  ValidationError,
-} from '@xfer/core';
+import { EngineError, type EngineV1, formatModelRef, type ModelRef, parseModelRef } from '@xfer/core';
 import { defineCommand } from 'citty';
 import { integerOption, numberOption } from '../options.js';
 import { reportError } from '../report-error.js';

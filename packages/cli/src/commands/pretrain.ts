@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseModelRef, ValidationError } from '@xfer/core';
+import { parseModelRef } from '@xfer/core';
 import { defineCommand } from 'citty';
 import { integerOption } from '../options.js';
 import { reportError } from '../report-error.js';

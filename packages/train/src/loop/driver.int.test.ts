@@ -250,9 +250,19 @@ describe('gradient accumulation', () => {
 describe('sequence length', () => {
   it('truncates completions to the model context even when the config allows more', async () => {
     const long = sftData.map((example) => ({ ...example, completion: `${'x'.repeat(200)}\\boxed{1}` }));
-    const config = resolveTrainingConfig({ recipe: 'sft-no-think', preset: 'tiny', overrides: { steps: 1, maxSequenceLength: 4096 } });
+    const config = resolveTrainingConfig({
+      recipe: 'sft-no-think',
+      preset: 'tiny',
+      overrides: { steps: 1, maxSequenceLength: 4096 },
+    });
     // The tiny model has 128 positions: without truncation engine-nano rejects the batch.
-    const summary = await runTraining({ config, trainer: tinyTrainer(), task, sftData: long, outputDir: await tempDir() });
+    const summary = await runTraining({
+      config,
+      trainer: tinyTrainer(),
+      task,
+      sftData: long,
+      outputDir: await tempDir(),
+    });
     expect(summary.steps).toBe(1);
   });
 });
