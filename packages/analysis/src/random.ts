@@ -5,17 +5,10 @@
  * @module
  */
 
-import { Xoshiro128 } from '@xfer/core';
+import { fnv1a32, Xoshiro128 } from '@xfer/core';
 
-/** FNV-1a over the UTF-16 code units of `text`, as an unsigned 32-bit integer. */
-export function hashString(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
+/** FNV-1a over the UTF-16 code units of `text` (from core). */
+export const hashString = fnv1a32;
 
 /**
  * A seeded generator (core's xoshiro128**) whose stream is named: `new SeededRandom(seed, 'math-500')` and

@@ -91,3 +91,13 @@ export class Xoshiro128 {
 function rotl(value: number, shift: number): number {
   return (value << shift) | (value >>> (32 - shift));
 }
+
+/** 32-bit FNV-1a over the UTF-16 code units of `text`, as an unsigned integer (stream names → seeds). */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}

@@ -2,16 +2,10 @@
  * Seeded randomness for the nano-suite: every random choice comes from a generator derived from a seed and
  * a label, so the same seed gives the same items on every machine.
  */
+import { fnv1a32, mulberry32 } from '@xfer/core';
 
-/** 32-bit FNV-1a hash of a string (UTF-16 code units), as an unsigned integer. */
-export function hashString(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index++) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
+/** 32-bit FNV-1a hash of a string (from core). */
+export const hashString = fnv1a32;
 
 /** Mix two 32-bit integers into one (a seed for a derived stream). */
 export function mixSeed(seed: number, label: string): number {
@@ -23,10 +17,10 @@ export function mixSeed(seed: number, label: string): number {
 
 /** A small, fast, seeded generator (mulberry32) with the helpers the task generators need. */
 export class Random {
-  private state: number;
+  private readonly draw: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.draw = mulberry32(seed);
   }
 
   /** A generator for a named sub-stream: independent of how much of this one was used. */
@@ -36,11 +30,7 @@ export class Random {
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let value = this.state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+    return this.draw();
   }
 
   /** Integer in [low, high] inclusive. */
