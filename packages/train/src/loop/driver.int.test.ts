@@ -266,3 +266,41 @@ describe('sequence length', () => {
     expect(summary.steps).toBe(1);
   });
 });
+
+describe('what SFT teaches is what the policy generates', () => {
+  it('after overfitting four examples, greedy decoding reproduces their completions', async () => {
+    const { generateAll } = await import('@xfer/core');
+    const few = sftData.slice(0, 4);
+    const trainer = tinyTrainer(11);
+    const config = resolveTrainingConfig({
+      recipe: 'sft-no-think',
+      preset: 'tiny',
+      overrides: {
+        steps: 150,
+        batchSize: 4,
+        microBatchSize: 4,
+        learningRate: 1e-2,
+        schedule: { kind: 'constant' },
+        checkpointEvery: 1000,
+      },
+    });
+    await runTraining({ config, trainer, task, sftData: few, outputDir: await tempDir() });
+    const results = await generateAll(
+      trainer.policy,
+      few.map((example, index) => ({
+        id: String(index),
+        prompt: example.prompt,
+        sampling: {
+          temperature: 0,
+          topP: 1,
+          topK: -1,
+          maxTokens: 24,
+          stop: ['<|im_end|>'],
+          seed: 0,
+          logprobs: false,
+        },
+      })),
+    );
+    expect(results.map((result) => result.text)).toEqual(few.map((example) => example.completion));
+  });
+});
