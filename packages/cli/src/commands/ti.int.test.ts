@@ -1,33 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { openStore, sha256 } from '@xfer/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runXfer } from '../../test/run-xfer.js';
 
-const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const run = promisify(execFile);
-
-/** Run the real `xfer` entry point in a child process. */
-async function xfer(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [
-      '--import',
-      tsx,
-      '--conditions=@xfer/source',
-      bin,
-      ...args,
-    ]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const xfer = runXfer;
 
 let directory: string;
 beforeEach(() => {
