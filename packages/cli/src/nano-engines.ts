@@ -17,11 +17,15 @@ export function nanoSearchPaths(): string[] {
 export async function resolveNanoModel(
   text: string,
 ): Promise<{ name: string; ref: ModelRef; directory: string }> {
-  const ref = parseModelRef(text);
+  // A directory that holds a checkpoint is that checkpoint, even where its path reads like a hub id
+  // (`models/nano-base`).
+  const ref: ModelRef = existsSync(`${text}/config.json`)
+    ? { kind: 'local', path: text }
+    : parseModelRef(text);
   if (ref.kind !== 'nano' && ref.kind !== 'local') {
     throw new ValidationError({
       field: '--base',
-      message: `training runs on nano checkpoints here; got ${text} (GPU training goes through the torch worker)`,
+      message: `training runs on nano checkpoints here; got ${text}, which is neither a nano model name nor a directory with a config.json (GPU training goes through the torch worker)`,
     });
   }
   const { resolveNanoDirectory } = await import('@xfer/engine-nano');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createChatTemplate } from '../chat/chat-template.js';
-import { buildNanoCorpus, END_OF_TEXT, END_OF_TURN } from './corpus.js';
+import { buildNanoCorpus, END_OF_TEXT, END_OF_TURN, nanoStatements } from './corpus.js';
 import { knowledgeStatements } from './knowledge.js';
-import { nanoItems, nanoTasks } from './suite.js';
+import { getNanoTask, nanoItems, nanoTasks } from './suite.js';
 
 const template = createChatTemplate(
   "{%- for message in messages %}{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' }}{%- endfor %}{{- '<|im_start|>assistant\\n' }}{%- if enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}",
@@ -51,5 +51,34 @@ describe('buildNanoCorpus', () => {
   it('states every science fact that the science questions ask about', () => {
     const text = corpus.map((document) => document.completion).join('\n');
     for (const statement of knowledgeStatements()) expect(text).toContain(statement);
+  });
+
+  it('adds plain-text math statements from the training split only, with true results', () => {
+    const withText = buildNanoCorpus({
+      seed: 5,
+      itemsPerTask: 10,
+      knowledgeRepeats: 0,
+      statementsPerTask: 300,
+      render,
+    });
+    const arithmetic = getNanoTask('nano-arithmetic');
+    const evalStatements = new Set(
+      nanoItems(arithmetic, { split: 'eval', count: 200 }).map((item) => arithmetic.statement!(item)),
+    );
+    const texts = withText.filter((document) => document.source === 'nano-arithmetic/text');
+    expect(texts).toHaveLength(300);
+    expect(withText.filter((document) => document.source.endsWith('/text'))).toHaveLength(4 * 300);
+    for (const document of texts) {
+      expect(document.prompt).toBe(END_OF_TEXT);
+      const statement = document.completion.slice(0, -END_OF_TEXT.length);
+      expect(evalStatements.has(statement)).toBe(false);
+      const match = statement.match(/^(\d+)([+-])(\d+)=(-?\d+)\.$/);
+      expect(match, statement).not.toBeNull();
+      const [, a, operator, b, result] = match!;
+      expect(Number(result)).toBe(operator === '+' ? Number(a) + Number(b) : Number(a) - Number(b));
+    }
+    expect(nanoStatements(arithmetic, 50, 9)).toEqual(nanoStatements(arithmetic, 50, 9));
+    expect(nanoStatements(arithmetic, 50, 9)).not.toEqual(nanoStatements(arithmetic, 50, 10));
+    expect(nanoStatements(getNanoTask('nano-passage'), 50, 9)).toEqual([]);
   });
 });

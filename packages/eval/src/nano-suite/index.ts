@@ -12,6 +12,7 @@ export {
   END_OF_TURN,
   type NanoCorpusDocument,
   type NanoCorpusOptions,
+  nanoStatements,
 } from './corpus.js';
 export {
   type EvaluateNanoSuiteOptions,

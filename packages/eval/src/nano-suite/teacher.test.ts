@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { createChatTemplate } from '../chat/chat-template.js';
 import { mathHendrycksScorer } from '../scorers/math/math-scorers.js';
 import { nanoItems, nanoTasksOfGroup } from './suite.js';
-import { countNanoTokens, NanoTeacherEngine, parseMathProblem, solveMathProblem } from './teacher.js';
+import {
+  compactColumn,
+  countNanoTokens,
+  NanoTeacherEngine,
+  parseMathProblem,
+  solveMathProblem,
+} from './teacher.js';
 
 const qwenLike = createChatTemplate(
   [
@@ -133,5 +139,29 @@ describe('NanoTeacherEngine', () => {
     ]);
     expect(other!.finishReason).toBe('error');
     await expect(teacher.score()).rejects.toSatisfy((error) => EngineError.isInstance(error));
+  });
+});
+
+describe('compactColumn', () => {
+  it('writes one true digit step per place whose result digits, read back, are the answer', () => {
+    for (let a = 0; a < 1000; a += 7) {
+      for (let b = 0; b <= a; b += 13) {
+        for (const operator of ['+', '-'] as const) {
+          const steps = compactColumn(a, operator, b).split(', ');
+          const digits: number[] = [];
+          for (const step of steps) {
+            const [left, right] = step.split('=');
+            // Each step is true arithmetic on its own (e.g. 12-7=5, 5-1-1=3, 4+3+1=8).
+            expect(Function(`return ${left}`)(), step).toBe(Number(right));
+            digits.push(Number(right) % 10);
+          }
+          const last = Number(steps.at(-1)!.split('=')[1]);
+          const value =
+            digits.slice(0, -1).reduce((total, digit, place) => total + digit * 10 ** place, 0) +
+            last * 10 ** (steps.length - 1);
+          expect(value, `${a}${operator}${b}: ${steps.join(', ')}`).toBe(operator === '+' ? a + b : a - b);
+        }
+      }
+    }
   });
 });

@@ -132,6 +132,38 @@ function columnSteps(a: number, operator: '+' | '-', b: number): string[] {
   return lines;
 }
 
+/**
+ * The same column arithmetic on one line, one digit sum per place (ones first), e.g. `7+8=15, 4+3+1=8` for
+ * 47+38 or `12-7=5, 5-1-1=3` for 52-17: the no-think teacher's short worked answer.
+ */
+export function compactColumn(a: number, operator: '+' | '-', b: number): string {
+  if (operator === '-' && b > a) return `${a}-${b}=-(${b}-${a}), ${compactColumn(b, '-', a)}`;
+  const top = String(a).split('').reverse().map(Number);
+  const bottom = String(b).split('').reverse().map(Number);
+  const parts: string[] = [];
+  let carry = 0;
+  for (let place = 0; place < Math.max(top.length, bottom.length); place++) {
+    const x = top[place] ?? 0;
+    const y = bottom[place] ?? 0;
+    if (operator === '+') {
+      const sum = x + y + carry;
+      parts.push(`${x}+${y}${carry > 0 ? '+1' : ''}=${sum}`);
+      carry = sum >= 10 ? 1 : 0;
+    } else {
+      const value = x - carry;
+      const shown = `${x}${carry > 0 ? '-1' : ''}`;
+      if (value < y) {
+        parts.push(`1${shown}-${y}=${value + 10 - y}`);
+        carry = 1;
+      } else {
+        parts.push(`${shown}-${y}=${value - y}`);
+        carry = 0;
+      }
+    }
+  }
+  return parts.join(', ');
+}
+
 /** Multiplication of a number by a one-digit factor, split into tens and ones. */
 function productSteps(a: number, c: number): string[] {
   if (a < 10 || c >= 10) return [`${a}*${c}=${a * c}.`];
@@ -167,7 +199,10 @@ export function writeSolution(
       const expression = `${problem.a}${problem.operator}${problem.b}`;
       steps.push(`We need ${expression}.`, ...columnSteps(problem.a, problem.operator, problem.b));
       steps.push(`So ${expression}=${answer}.`);
-      summary = `${expression}=${answer}.`;
+      summary =
+        problem.a < 10 && problem.b < 10
+          ? `${expression}=${answer}.`
+          : `${compactColumn(problem.a, problem.operator, problem.b)}, so ${expression}=${answer}.`;
       break;
     }
     case 'bracket': {

@@ -50,5 +50,10 @@ export interface NanoTask {
   prompt(item: BenchmarkItem): string;
   /** The plain "base model" answer for an item: what the pretraining corpus teaches. */
   answer(item: BenchmarkItem): string;
+  /**
+   * The item's fact as plain pretraining text states it, outside any chat (math tasks: `47+38=85.`), so a
+   * corpus can hold many cheap worked examples besides the chat-formatted items.
+   */
+  statement?(item: BenchmarkItem): string;
   readonly scorer: Scorer;
 }

@@ -52,6 +52,7 @@ export async function runNanoPretraining(options: NanoPretrainingOptions): Promi
     seed,
     itemsPerTask: preset.corpus.itemsPerTask,
     knowledgeRepeats: preset.corpus.knowledgeRepeats,
+    statementsPerTask: preset.corpus.statementsPerTask,
     render: options.render,
   });
   const optimizer: OptimizerConfig = {

@@ -107,6 +107,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     trainer,
     options.documents,
     preset.maxSequenceLength,
+    preset.promptLossWeight,
   );
   if (sequences.length === 0)
     throw new ValidationError({ field: 'documents', message: 'no document fits maxSequenceLength' });
@@ -129,13 +130,14 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
         const position = step * preset.batchSize + micro * preset.microBatchSize + row;
         const sequence = sequences[epochIndex(sequences.length, orderSeed, position, epochs)]!;
         tokens += sequence.promptTokenIds.length + sequence.completionTokenIds.length;
-        batch.push(
-          accumulation === 1
-            ? sequence
-            : { ...sequence, weights: sequence.completionTokenIds.map(() => 1 / accumulation) },
-        );
+        batch.push(sequence);
       }
-      const result = await trainer.forwardBackward(batch, crossEntropy);
+      // Each micro-batch's token mean is scaled so that the accumulated gradient is the whole batch's mean.
+      const result = await trainer.forwardBackward(
+        batch,
+        crossEntropy,
+        accumulation === 1 ? {} : { scale: 1 / accumulation },
+      );
       stepLoss += result.loss;
     }
     const learningRate = learningRateAt(schedule, preset.learningRate, step, preset.steps);

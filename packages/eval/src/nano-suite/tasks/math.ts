@@ -1,3 +1,4 @@
+import type { BenchmarkItem } from '@xfer/core';
 import { mathHendrycksScorer } from '../../scorers/math/math-scorers.js';
 import type { NanoTask } from '../types.js';
 import { storedPrompt } from './shared.js';
@@ -12,8 +13,26 @@ export const MATH_INSTRUCTION = '';
 const mathMetric =
   "accuracy: last \\boxed{} after the reasoning, Hendrycks is_equiv against the reference (the paper's MATH scorer; greedy, 1 sample)";
 
-function boxedAnswer(value: unknown): string {
-  return `The answer is \\boxed{${String(value)}}.`;
+/** The line that states an item's result: `47+38=85`, `3x+4=19, x=5`, `47 mod 5=2`. */
+function statementOf(item: BenchmarkItem): string {
+  const input = item.input as Record<string, unknown>;
+  if (typeof input.expression === 'string') return `${input.expression}=${item.target}`;
+  if (typeof input.equation === 'string') return `${input.equation}, x=${item.target}`;
+  if (typeof input.n === 'number' && typeof input.m === 'number')
+    return `${input.n} mod ${input.m}=${item.target}`;
+  throw new Error(`nano math item ${item.id} has no expression, equation or n/m`);
+}
+
+/**
+ * The base answer: the result stated in one line, then boxed. No worked steps (those are the teacher's
+ * style): a plain answer as a base model's pretraining text would give it.
+ */
+function boxedAnswer(item: BenchmarkItem): string {
+  return `${statementOf(item)}. The answer is \\boxed{${item.target}}.`;
+}
+
+function statement(item: BenchmarkItem): string {
+  return `${statementOf(item)}.`;
 }
 
 /** MATH-500 analogue: two-digit addition and subtraction. */
@@ -50,7 +69,8 @@ export const nanoArithmetic: NanoTask = {
     };
   },
   prompt: storedPrompt,
-  answer: (item) => boxedAnswer(item.target),
+  answer: boxedAnswer,
+  statement,
   scorer: mathHendrycksScorer,
 };
 
@@ -94,7 +114,8 @@ export const nanoMultistep: NanoTask = {
     };
   },
   prompt: storedPrompt,
-  answer: (item) => boxedAnswer(item.target),
+  answer: boxedAnswer,
+  statement,
   scorer: mathHendrycksScorer,
 };
 
@@ -131,7 +152,8 @@ export const nanoLinear: NanoTask = {
     };
   },
   prompt: storedPrompt,
-  answer: (item) => boxedAnswer(item.target),
+  answer: boxedAnswer,
+  statement,
   scorer: mathHendrycksScorer,
 };
 
@@ -158,7 +180,8 @@ export const nanoRemainder: NanoTask = {
     };
   },
   prompt: storedPrompt,
-  answer: (item) => boxedAnswer(item.target),
+  answer: boxedAnswer,
+  statement,
   scorer: mathHendrycksScorer,
 };
 
