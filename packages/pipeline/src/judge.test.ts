@@ -34,4 +34,13 @@ describe('judge', () => {
     expect(finding.sftForgets).toBe(false);
     expect(finding.statement).toMatch(/did not appear/);
   });
+
+  it('names which SFT model forgot when only one did', () => {
+    const finding = judge([model(null, 20, 30), model('sft-think', 2, 14), model('sft-no-think', 6, 26)]);
+    expect(finding.sftForgets).toBe(false);
+    expect(finding.statement).toMatch(
+      /sft-think lowered non-reasoning accuracy below the base's interval, sft-no-think did not/,
+    );
+    expect(finding.statement).not.toMatch(/SFT did not clearly lower/);
+  });
 });

@@ -297,9 +297,10 @@ export function judge(models: readonly ReproModelResult[]): ReproResult['finding
   const parts = [
     `Math group change (points): ${gains}`,
     `non-reasoning change: ${nonChanges}`,
-    sft.length > 0
-      ? `SFT ${sftForgets ? 'lowered' : 'did not clearly lower'} non-reasoning accuracy`
-      : 'no SFT model',
+    sftNonVerdict(
+      sft.map((m) => m.recipe ?? m.name),
+      sft.filter((m) => below(m, 'non')).map((m) => m.recipe ?? m.name),
+    ),
     rl
       ? rlTransfers
         ? `RL gained on math and transferred better than SFT (TI_non v1: RL ${fmt(rl.ti?.v1.point.tiNon)} vs SFT ${sft.map((m) => fmt(m.ti?.v1.point.tiNon)).join(', ')})`
@@ -315,6 +316,16 @@ export function judge(models: readonly ReproModelResult[]): ReproResult['finding
     sftForgets,
     statement: `${parts.join('; ')}.${caveat} The paper's finding (RL transfers, SFT forgets) ${rlTransfers && sftForgets ? 'appeared' : sftForgets ? 'appeared only in part (SFT forgets)' : 'did not appear'} in this run.`,
   };
+}
+
+/** Which SFT models lowered non-reasoning accuracy beyond the base's interval, in words. */
+function sftNonVerdict(all: readonly string[], forgot: readonly string[]): string {
+  if (all.length === 0) return 'no SFT model';
+  if (forgot.length === all.length)
+    return `SFT lowered non-reasoning accuracy (${all.length === 1 ? all[0] : `every SFT model: ${all.join(', ')}`}, below the base's interval)`;
+  if (forgot.length === 0) return 'SFT did not clearly lower non-reasoning accuracy';
+  const kept = all.filter((name) => !forgot.includes(name));
+  return `${forgot.join(', ')} lowered non-reasoning accuracy below the base's interval, ${kept.join(', ')} did not`;
 }
 
 const fmt = (value: number | null | undefined) =>
