@@ -124,21 +124,22 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   for (let step = 0; step < preset.steps; step++) {
     if (options.signal?.aborted) throw options.signal.reason;
     let stepLoss = 0;
-    for (let micro = 0; micro < accumulation; micro++) {
-      const batch: TrainSequence[] = [];
-      for (let row = 0; row < preset.microBatchSize; row++) {
-        const position = step * preset.batchSize + micro * preset.microBatchSize + row;
-        const sequence = sequences[epochIndex(sequences.length, orderSeed, position, epochs)]!;
-        tokens += sequence.promptTokenIds.length + sequence.completionTokenIds.length;
-        batch.push(sequence);
-      }
-      // Each micro-batch's token mean is scaled so that the accumulated gradient is the whole batch's mean.
-      const result = await trainer.forwardBackward(
-        batch,
-        crossEntropy,
-        accumulation === 1 ? {} : { scale: 1 / accumulation },
-      );
-      stepLoss += result.loss;
+    const batch: TrainSequence[] = [];
+    for (let row = 0; row < preset.batchSize; row++) {
+      const sequence =
+        sequences[epochIndex(sequences.length, orderSeed, step * preset.batchSize + row, epochs)]!;
+      tokens += sequence.promptTokenIds.length + sequence.completionTokenIds.length;
+      batch.push(sequence);
+    }
+    const batchTokens = batch.reduce((total, sequence) => total + sequence.completionTokenIds.length, 0);
+    for (let offset = 0; offset < batch.length; offset += preset.microBatchSize) {
+      const micro = batch.slice(offset, offset + preset.microBatchSize);
+      // A micro-batch's token mean counts in proportion to its tokens, so that the accumulated gradient is
+      // the whole batch's token mean (as the training driver does).
+      const scale =
+        micro.reduce((total, sequence) => total + sequence.completionTokenIds.length, 0) / batchTokens;
+      const result = await trainer.forwardBackward(micro, crossEntropy, accumulation === 1 ? {} : { scale });
+      stepLoss += result.loss * scale;
     }
     const learningRate = learningRateAt(schedule, preset.learningRate, step, preset.steps);
     const { gradNorm } = await trainer.optimizerStep({
