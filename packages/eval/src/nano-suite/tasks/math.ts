@@ -43,16 +43,25 @@ function statement(item: BenchmarkItem): string {
  */
 export const MATH_MAX_TOKENS = 256;
 
-export const nanoArithmetic: NanoTask = {
-  id: 'nano-arithmetic',
+/** What every nano math task shares: group, metric, budget, prompt, base answer, plain statement, scorer. */
+const mathTaskFields = {
   group: 'math',
-  mirrors: 'math-500',
-  skill: 'addition and subtraction, one- and two-digit (levels 1-3), with carries and borrows',
-  promptTemplate: `Compute {a}{+|-}{b}.`,
   metric: mathMetric,
   kind: 'generative',
   chance: 0,
   maxTokens: MATH_MAX_TOKENS,
+  prompt: storedPrompt,
+  answer: boxedAnswer,
+  statement,
+  scorer: mathHendrycksScorer,
+} satisfies Partial<NanoTask>;
+
+export const nanoArithmetic: NanoTask = {
+  ...mathTaskFields,
+  id: 'nano-arithmetic',
+  mirrors: 'math-500',
+  skill: 'addition and subtraction, one- and two-digit (levels 1-3), with carries and borrows',
+  promptTemplate: `Compute {a}{+|-}{b}.`,
   draft(random) {
     const level = random.int(1, 3);
     const operator = random.pick(['+', '-'] as const);
@@ -68,23 +77,15 @@ export const nanoArithmetic: NanoTask = {
       meta: { level },
     };
   },
-  prompt: storedPrompt,
-  answer: boxedAnswer,
-  statement,
-  scorer: mathHendrycksScorer,
 };
 
 /** AIME analogue: harder multi-step arithmetic with precedence. */
 export const nanoMultistep: NanoTask = {
+  ...mathTaskFields,
   id: 'nano-multistep',
-  group: 'math',
   mirrors: 'aime24',
   skill: 'two-operation arithmetic with brackets and precedence',
   promptTemplate: `Compute ({a}{+|-}{b})*{c} or {a}*{b}{+|-}{c}.`,
-  metric: mathMetric,
-  kind: 'generative',
-  chance: 0,
-  maxTokens: MATH_MAX_TOKENS,
   draft(random) {
     const level = random.int(1, 3);
     const form = random.int(0, 3);
@@ -113,23 +114,15 @@ export const nanoMultistep: NanoTask = {
       meta: { level },
     };
   },
-  prompt: storedPrompt,
-  answer: boxedAnswer,
-  statement,
-  scorer: mathHendrycksScorer,
 };
 
 /** AIME25 analogue: one-variable linear equations. */
 export const nanoLinear: NanoTask = {
+  ...mathTaskFields,
   id: 'nano-linear',
-  group: 'math',
   mirrors: 'aime25',
   skill: 'solving a one-variable linear equation',
   promptTemplate: `Solve for x: {x+b=c | ax=c | ax{+|-}b=c}.`,
-  metric: mathMetric,
-  kind: 'generative',
-  chance: 0,
-  maxTokens: MATH_MAX_TOKENS,
   draft(random) {
     const level = random.int(1, 3);
     const a = level === 1 ? 1 : random.int(2, 9);
@@ -151,23 +144,15 @@ export const nanoLinear: NanoTask = {
       meta: { level },
     };
   },
-  prompt: storedPrompt,
-  answer: boxedAnswer,
-  statement,
-  scorer: mathHendrycksScorer,
 };
 
 /** OlympiadBench analogue: remainders (modular arithmetic). */
 export const nanoRemainder: NanoTask = {
+  ...mathTaskFields,
   id: 'nano-remainder',
-  group: 'math',
   mirrors: 'olympiadbench',
   skill: 'division with remainder (dividends up to 29, 99, 499 by level)',
   promptTemplate: `Find the remainder when {n} is divided by {m}.`,
-  metric: mathMetric,
-  kind: 'generative',
-  chance: 0,
-  maxTokens: MATH_MAX_TOKENS,
   draft(random) {
     const level = random.int(1, 3);
     const n = level === 1 ? random.int(2, 29) : level === 2 ? random.int(10, 99) : random.int(100, 499);
@@ -179,10 +164,6 @@ export const nanoRemainder: NanoTask = {
       meta: { level },
     };
   },
-  prompt: storedPrompt,
-  answer: boxedAnswer,
-  statement,
-  scorer: mathHendrycksScorer,
 };
 
 export const mathTasks: readonly NanoTask[] = [nanoArithmetic, nanoMultistep, nanoLinear, nanoRemainder];

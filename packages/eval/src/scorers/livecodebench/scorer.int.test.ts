@@ -188,6 +188,7 @@ describe('LiveCodeBench scorer on real problems', () => {
     });
   });
 
+  // Not a skipped test: the snippets below call Python's exit(), which a search for `xit(` mistakes for one.
   it('evalchemy: exact stripped output, main guard only with double quotes, exit() is a failure', async () => {
     const target: LiveCodeBenchTarget = {
       tests: [{ input: '2\n', output: '4\n', testtype: 'stdin' }],
