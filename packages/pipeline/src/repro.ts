@@ -95,6 +95,7 @@ async function evaluate(
   modelId: string,
   benchmarks: EvalBenchmark[],
   label: string,
+  enableThinking = false,
 ) {
   const result = await runEvaluation({
     engine,
@@ -102,7 +103,7 @@ async function evaluate(
     modelId,
     benchmarks,
     batchSize: 32,
-    settings: { seed: options.seed ?? 0, concurrency: 4 },
+    settings: { seed: options.seed ?? 0, concurrency: 4, enableThinking },
     onProgress: (progress) =>
       options.onEvalProgress?.(label, progress.done, progress.total, progress.tokensPerSecond),
   });
@@ -176,7 +177,14 @@ export async function runRepro(options: ReproOptions): Promise<ReproResult> {
     });
     stage(`evaluating ${trained.modelName} on the nano-suite`);
     const engine = await engines.createEngine(trained.directory);
-    const runId = await evaluate(options, engine, trained.modelId, benchmarks, trained.modelName);
+    const runId = await evaluate(
+      options,
+      engine,
+      trained.modelId,
+      benchmarks,
+      trained.modelName,
+      trained.thinking,
+    );
     const result: ReproModelResult = {
       name: trained.modelName,
       recipe,

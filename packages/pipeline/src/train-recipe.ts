@@ -7,6 +7,7 @@ import {
   buildRejectionSampledData,
   getRecipe,
   parseTrainingConfig,
+  recipeThinks,
   resolveTrainingConfig,
   runTraining,
   type SftExample,
@@ -29,7 +30,7 @@ export interface TrainRecipeOptions {
   root?: string;
   /** Config overrides (validated; a bad field fails naming it). */
   overrides?: Record<string, unknown>;
-  /** Math items per nano math task used for training (default 400). */
+  /** Math items per nano math task used for training (default 2,000). */
   itemsPerTask?: number;
   /** Items per math task for the before/after evaluation (default 100). */
   evalItems?: number;
@@ -46,21 +47,27 @@ export interface TrainRecipeResult {
   steps: number;
   mathBefore: number;
   mathAfter: number;
+  /** Whether the tuned model answers in thinking mode (`recipeThinks`): how `mathAfter` was measured. */
+  thinking: boolean;
   seconds: number;
   sha256: string;
 }
 
 const mathTasks = ['nano-arithmetic', 'nano-multistep', 'nano-linear', 'nano-remainder'];
 
-/** Math-group accuracy (percent) of the model in `directory` on the nano-suite evaluation split. */
+/**
+ * Math-group accuracy (percent) of the model in `directory` on the nano-suite evaluation split, with
+ * prompts in thinking mode when `enableThinking` (a model tuned on thinking traces).
+ */
 export async function nanoMathAccuracy(
   engines: PipelineEngines,
   directory: string,
   limit: number,
+  enableThinking = false,
 ): Promise<number> {
   const engine = await engines.createEngine(directory);
   try {
-    const result = await evaluateNanoSuite(engine, { tasks: mathTasks, limit });
+    const result = await evaluateNanoSuite(engine, { tasks: mathTasks, limit, enableThinking });
     return result.groups.math * 100;
   } finally {
     await engine.close();
@@ -124,7 +131,7 @@ export async function trainRecipe(
       seed: config.seed,
     });
     const renderer = await rendererFor(trainer.policy);
-    const benchmarks = nanoMathTrainBenchmarks(options.itemsPerTask ?? 400, config.seed);
+    const benchmarks = nanoMathTrainBenchmarks(options.itemsPerTask ?? 2000, config.seed);
     const task = mathTrainTask(benchmarks, renderer);
 
     let sftData: SftExample[] | undefined;
@@ -208,8 +215,9 @@ export async function trainRecipe(
     });
     store.models.setModelHash(tuned.id, summary.finalSha256);
 
-    options.onStage?.('evaluating the tuned model on the math group');
-    const mathAfter = await nanoMathAccuracy(engines, summary.finalModel, evalItems);
+    const thinking = recipeThinks(recipe);
+    options.onStage?.(`evaluating the tuned model on the math group${thinking ? ' (thinking mode)' : ''}`);
+    const mathAfter = await nanoMathAccuracy(engines, summary.finalModel, evalItems, thinking);
     store.training.appendMetrics([
       { runId: run.id, name: 'eval/math_accuracy', step: summary.steps, value: mathAfter },
     ]);
@@ -222,6 +230,7 @@ export async function trainRecipe(
       steps: summary.steps,
       mathBefore,
       mathAfter,
+      thinking,
       seconds: (performance.now() - started) / 1000,
       sha256: summary.finalSha256,
     };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createChatTemplate } from '../chat/chat-template.js';
-import { buildNanoCorpus, END_OF_TEXT, END_OF_TURN, nanoStatements } from './corpus.js';
+import { arithmeticFacts, buildNanoCorpus, END_OF_TEXT, END_OF_TURN, nanoStatements } from './corpus.js';
 import { knowledgeStatements } from './knowledge.js';
 import { getNanoTask, nanoItems, nanoTasks } from './suite.js';
 
@@ -80,5 +80,40 @@ describe('buildNanoCorpus', () => {
     expect(nanoStatements(arithmetic, 50, 9)).toEqual(nanoStatements(arithmetic, 50, 9));
     expect(nanoStatements(arithmetic, 50, 9)).not.toEqual(nanoStatements(arithmetic, 50, 10));
     expect(nanoStatements(getNanoTask('nano-passage'), 50, 9)).toEqual([]);
+  });
+
+  it('states the one-digit tables truly, and no evaluation item is one of them', () => {
+    const facts = arithmeticFacts();
+    expect(new Set(facts).size).toBe(facts.length);
+    for (const fact of facts) {
+      const [left, right] = fact.slice(0, -1).split('=');
+      expect(Function(`return ${left}`)(), fact).toBe(Number(right));
+    }
+    const statements = new Set(facts);
+    for (const task of nanoTasks) {
+      if (!task.statement) continue;
+      for (const item of nanoItems(task, { split: 'eval', count: 200 }))
+        expect(statements.has(task.statement(item))).toBe(false);
+    }
+    const corpus = buildNanoCorpus({ seed: 1, itemsPerTask: 0, knowledgeRepeats: 0, factRepeats: 2, render });
+    expect(corpus.filter((document) => document.source === 'facts')).toHaveLength(facts.length * 2);
+  });
+
+  it('answers the configured share of math chat items with the worked solution, and no other item', () => {
+    const build = (workedChatShare: number) =>
+      buildNanoCorpus({ seed: 4, itemsPerTask: 1000, knowledgeRepeats: 0, workedChatShare, render });
+    const worked = (documents: ReturnType<typeof build>) =>
+      documents.filter((document) => /^[^ ]+: .*, so .*\\boxed/.test(document.completion));
+    const share = worked(build(0.25));
+    const math = build(0.25).filter((document) => getNanoTask(document.source).group === 'math');
+    expect(share.every((document) => getNanoTask(document.source).group === 'math')).toBe(true);
+    expect(share.length / math.length).toBeGreaterThan(0.2);
+    expect(share.length / math.length).toBeLessThan(0.3);
+    for (const document of share) {
+      const item = document.completion.match(/\\boxed\{(-?\d+)\}/)![1];
+      expect(document.completion).toContain(`${item}. The answer is`);
+    }
+    expect(worked(build(0))).toHaveLength(0);
+    expect(() => build(1.5)).toThrow(/workedChatShare/);
   });
 });

@@ -2,6 +2,7 @@ import { type ChatMessage, ValidationError } from '@xfer/core';
 import { knowledgeStatements } from './knowledge.js';
 import { Random } from './random.js';
 import { nanoItems, nanoTasks, splitOfKey } from './suite.js';
+import { mathWork, parseMathProblem, workedExample } from './teacher.js';
 import type { NanoTask } from './types.js';
 
 /** Renders chat messages through a model's chat template (e.g. engine-nano's `renderChat`). */
@@ -36,6 +37,19 @@ export interface NanoCorpusOptions {
    * instead of ~60 for a chat-formatted item. A number for every such task, or per task id. Defaults to 0.
    */
   statementsPerTask?: number | Readonly<Record<string, number>>;
+  /** Repeats of the arithmetic tables (`arithmeticFacts`). Defaults to 0. */
+  factRepeats?: number;
+  /**
+   * Plain-text worked examples per math task (`workedExample`: the question, then the teacher's worked
+   * solution), drawn from the training split. Defaults to 0.
+   */
+  workedPerTask?: number;
+  /**
+   * Share of the math tasks' chat items answered with the worked solution instead of the one-line result,
+   * as some answers in real pretraining data show their work (default 0). A base that sometimes works a
+   * problem out gives RL something to reinforce.
+   */
+  workedChatShare?: number;
   render: ChatRenderer;
 }
 
@@ -46,6 +60,11 @@ export interface NanoCorpusOptions {
  */
 export function buildNanoCorpus(options: NanoCorpusOptions): NanoCorpusDocument[] {
   const documents: NanoCorpusDocument[] = [];
+  const workedShare = options.workedChatShare ?? 0;
+  if (!(workedShare >= 0 && workedShare <= 1)) {
+    throw new ValidationError({ field: 'workedChatShare', message: `must be in [0, 1], got ${workedShare}` });
+  }
+  const workedDraw = Random.derive(options.seed, 'worked-chat');
   for (const task of nanoTasks) {
     const count =
       typeof options.itemsPerTask === 'number' ? options.itemsPerTask : (options.itemsPerTask[task.id] ?? 0);
@@ -54,7 +73,12 @@ export function buildNanoCorpus(options: NanoCorpusOptions): NanoCorpusDocument[
       const prompt = options.render([{ role: 'user', content: task.prompt(item) }], {
         enableThinking: false,
       });
-      documents.push({ source: task.id, prompt, completion: `${task.answer(item)}${END_OF_TURN}` });
+      const problem = task.group === 'math' ? parseMathProblem(task.prompt(item)) : null;
+      const answer =
+        problem && workedShare > 0 && workedDraw.chance(workedShare)
+          ? `${mathWork(problem).work} The answer is \\boxed{${item.target}}.`
+          : task.answer(item);
+      documents.push({ source: task.id, prompt, completion: `${answer}${END_OF_TURN}` });
     }
   }
   for (const task of nanoTasks) {
@@ -69,6 +93,21 @@ export function buildNanoCorpus(options: NanoCorpusOptions): NanoCorpusDocument[
       });
     }
   }
+  for (const task of nanoTasks) {
+    if (!(options.workedPerTask && task.statement)) continue;
+    for (const worked of nanoWorkedExamples(task, options.workedPerTask, options.seed)) {
+      documents.push({
+        source: `${task.id}/worked`,
+        prompt: END_OF_TEXT,
+        completion: `${worked}${END_OF_TEXT}`,
+      });
+    }
+  }
+  for (let round = 0; round < (options.factRepeats ?? 0); round++) {
+    for (const fact of arithmeticFacts()) {
+      documents.push({ source: 'facts', prompt: END_OF_TEXT, completion: `${fact}${END_OF_TEXT}` });
+    }
+  }
   const repeats = options.knowledgeRepeats ?? 4;
   for (let round = 0; round < repeats; round++) {
     for (const statement of knowledgeStatements()) {
@@ -76,6 +115,31 @@ export function buildNanoCorpus(options: NanoCorpusOptions): NanoCorpusDocument[
     }
   }
   return Random.derive(options.seed, 'corpus-order').shuffle(documents);
+}
+
+/** `count` worked examples of a math task's training items (see `workedPerTask`), deterministic for a seed. */
+export function nanoWorkedExamples(task: NanoTask, count: number, seed: number): string[] {
+  const random = Random.derive(seed, `${task.id}/worked`);
+  const examples: string[] = [];
+  for (let draws = 0; examples.length < count; draws++) {
+    if (draws > count * 50) {
+      throw new ValidationError({
+        field: 'workedPerTask',
+        message: `${task.id}: its training split is empty`,
+      });
+    }
+    const draft = task.draft(random);
+    if (splitOfKey(task.id, draft.splitKey ?? draft.key) !== 'train') continue;
+    const problem = parseMathProblem(String(draft.input.prompt));
+    if (!problem) {
+      throw new ValidationError({
+        field: 'workedPerTask',
+        message: `${task.id} is not a math task the teacher parses`,
+      });
+    }
+    examples.push(workedExample(problem));
+  }
+  return examples;
 }
 
 /**
@@ -106,4 +170,25 @@ export function nanoStatements(task: NanoTask, count: number, seed: number): str
     );
   }
   return statements;
+}
+
+/**
+ * The arithmetic tables a school child learns, as plain text: for every pair of digits x, y the sum, the sum
+ * with a carry (`x+y+1`), the difference or the borrowed difference (`1x-y`), the same after lending one to
+ * the place before (`x-1-y`, `1x-1-y`) and the product, exactly the steps of column arithmetic
+ * (`compactColumn`); then the times table of 10..49 by 2..9 (`12*3=36.`) and the divisions it implies up to
+ * a quotient of 15 (`36/3=12.`). No nano-suite evaluation item is a bare table fact, so they leak nothing.
+ */
+export function arithmeticFacts(): string[] {
+  const facts: string[] = [];
+  for (let x = 0; x <= 9; x++) {
+    for (let y = 0; y <= 9; y++) {
+      facts.push(`${x}+${y}=${x + y}.`, `${x}+${y}+1=${x + y + 1}.`, `${x}*${y}=${x * y}.`);
+      facts.push(x >= y ? `${x}-${y}=${x - y}.` : `1${x}-${y}=${10 + x - y}.`);
+      facts.push(x - 1 >= y ? `${x}-1-${y}=${x - 1 - y}.` : `1${x}-1-${y}=${10 + x - 1 - y}.`);
+    }
+  }
+  for (let n = 10; n <= 49; n++) for (let m = 2; m <= 9; m++) facts.push(`${n}*${m}=${n * m}.`);
+  for (let m = 2; m <= 9; m++) for (let q = 1; q <= 15; q++) facts.push(`${m * q}/${m}=${q}.`);
+  return facts;
 }

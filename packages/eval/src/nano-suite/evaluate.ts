@@ -90,7 +90,11 @@ export async function evaluateNanoSuite(
     for (let start = 0; start < items.length; start += batchSize) {
       if (options.signal?.aborted) throw options.signal.reason;
       const batch = items.slice(start, start + batchSize);
-      const prompts = batch.map((item) => renderer.render(benchmark.messages(item), { enableThinking }));
+      // As the runner: log-likelihood answers follow a closed think block whatever `enableThinking` says.
+      const thinking = enableThinking && benchmark.scorer.kind === 'generative';
+      const prompts = batch.map((item) =>
+        renderer.render(benchmark.messages(item), { enableThinking: thinking }),
+      );
       if (benchmark.scorer.kind === 'generative') {
         const scorer = benchmark.scorer;
         const requests: GenerateRequest[] = batch.map((item, index) => ({

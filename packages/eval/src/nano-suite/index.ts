@@ -6,6 +6,7 @@ export {
   nanoSuiteBenchmarks,
 } from './benchmarks.js';
 export {
+  arithmeticFacts,
   buildNanoCorpus,
   type ChatRenderer,
   END_OF_TEXT,
@@ -13,6 +14,7 @@ export {
   type NanoCorpusDocument,
   type NanoCorpusOptions,
   nanoStatements,
+  nanoWorkedExamples,
 } from './corpus.js';
 export {
   type EvaluateNanoSuiteOptions,
@@ -35,14 +37,19 @@ export {
 } from './suite.js';
 export { MATH_INSTRUCTION } from './tasks/math.js';
 export {
+  additionWork,
   countNanoTokens,
   lastUserMessage,
   type MathProblem,
+  type MathWork,
+  mathWork,
   NanoTeacherEngine,
   type NanoTeacherOptions,
   parseMathProblem,
+  questionOf,
   solveMathProblem,
   type TeacherMode,
+  workedExample,
   writeSolution,
 } from './teacher.js';
 export type { NanoItemDraft, NanoSplit, NanoTask } from './types.js';

@@ -2,13 +2,17 @@ import { EngineError, type GenerateRequest, generateAll } from '@xfer/core';
 import { describe, expect, it } from 'vitest';
 import { createChatTemplate } from '../chat/chat-template.js';
 import { mathHendrycksScorer } from '../scorers/math/math-scorers.js';
+import { arithmeticFacts } from './corpus.js';
 import { nanoItems, nanoTasksOfGroup } from './suite.js';
 import {
   compactColumn,
   countNanoTokens,
+  mathWork,
   NanoTeacherEngine,
   parseMathProblem,
+  questionOf,
   solveMathProblem,
+  workedExample,
 } from './teacher.js';
 
 const qwenLike = createChatTemplate(
@@ -163,5 +167,45 @@ describe('compactColumn', () => {
         }
       }
     }
+  });
+});
+
+describe('mathWork', () => {
+  const tables = new Set(arithmeticFacts().map((fact) => fact.slice(0, -1)));
+  const items = nanoTasksOfGroup('math').flatMap((task) =>
+    nanoItems(task, { split: 'eval', count: 200 }).map((item) => ({ task, item })),
+  );
+
+  it('restates the problem, makes only true steps, and ends in the answer', () => {
+    for (const { task, item } of items) {
+      const problem = parseMathProblem(task.prompt(item))!;
+      expect(questionOf(problem)).toBe(task.prompt(item));
+      const { work, result } = mathWork(problem);
+      expect(work.endsWith(result), work).toBe(true);
+      expect(result.endsWith(`${item.target}.`), result).toBe(true);
+      // Every `left=right` with plain arithmetic on both sides is true (`x=81/9=9` checks 81/9=9).
+      for (const equation of work.matchAll(/(?:^|[ :,(=])(-?[\d(][\d+\-*/()]*)=(-?\d+)(?=[,.])/g)) {
+        expect(Function(`return ${equation[1]}`)(), `${equation[0]} in ${work}`).toBe(Number(equation[2]));
+      }
+      expect(workedExample(problem)).toBe(`${task.prompt(item)}\n${work}`);
+    }
+  });
+
+  it('asks for no fact beyond the tables the corpus states, except big quotients and remainders', () => {
+    let checked = 0;
+    for (const { task, item } of items) {
+      if (task.id === 'nano-remainder' && item.meta.level === 3) continue;
+      const { work } = mathWork(parseMathProblem(task.prompt(item))!);
+      // A step that is one table lookup: a single operation on numbers, not columned (no `:` after it).
+      for (const step of work.split(/[:,] /)) {
+        const fact = step.replace(/^so /, '').replace(/\.$/, '');
+        if (!/^\d+[+\-*/]\d+(?:[+-]1)?=\d+$/.test(fact) || fact.startsWith('x')) continue;
+        const [left] = fact.split('=');
+        if (work.includes(`${left}:`)) continue;
+        expect(tables.has(fact), `${fact} in ${work}`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(500);
   });
 });

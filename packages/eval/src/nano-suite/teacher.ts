@@ -96,42 +96,6 @@ export function solveMathProblem(problem: MathProblem): number {
   }
 }
 
-/** Column addition or subtraction of non-negative integers, one line per digit (ones first). */
-function columnSteps(a: number, operator: '+' | '-', b: number): string[] {
-  if (operator === '-' && b > a) return [`${a}-${b} is minus ${b}-${a}.`, ...columnSteps(b, '-', a)];
-  const top = String(a).split('').reverse().map(Number);
-  const bottom = String(b).split('').reverse().map(Number);
-  const names = ['Ones', 'Tens', 'Hundreds', 'Thousands'];
-  const lines: string[] = [];
-  let carry = 0;
-  for (let place = 0; place < Math.max(top.length, bottom.length); place++) {
-    const x = top[place] ?? 0;
-    const y = bottom[place] ?? 0;
-    const name = names[place] ?? `Place ${place + 1}`;
-    if (operator === '+') {
-      const sum = x + y + carry;
-      const shown = carry > 0 ? `${x}+${y}+${carry}` : `${x}+${y}`;
-      lines.push(
-        sum >= 10 ? `${name}: ${shown}=${sum}, write ${sum % 10} carry 1.` : `${name}: ${shown}=${sum}.`,
-      );
-      carry = sum >= 10 ? 1 : 0;
-    } else {
-      let value = x - carry;
-      const shown = carry > 0 ? `${x}-${carry}-${y}` : `${x}-${y}`;
-      if (value < y) {
-        lines.push(`${name}: ${shown} needs a borrow, ${value + 10}-${y}=${value + 10 - y}.`);
-        carry = 1;
-      } else {
-        value -= y;
-        lines.push(`${name}: ${shown}=${value}.`);
-        carry = 0;
-      }
-    }
-  }
-  if (operator === '+' && carry > 0) lines.push(`${names[top.length] ?? 'Next place'}: carry 1.`);
-  return lines;
-}
-
 /**
  * The same column arithmetic on one line, one digit sum per place (ones first), e.g. `7+8=15, 4+3+1=8` for
  * 47+38 or `12-7=5, 5-1-1=3` for 52-17: the no-think teacher's short worked answer.
@@ -164,12 +128,104 @@ export function compactColumn(a: number, operator: '+' | '-', b: number): string
   return parts.join(', ');
 }
 
-/** Multiplication of a number by a one-digit factor, split into tens and ones. */
-function productSteps(a: number, c: number): string[] {
-  if (a < 10 || c >= 10) return [`${a}*${c}=${a * c}.`];
-  const tens = Math.floor(a / 10) * 10;
-  const ones = a % 10;
-  return [`${a}*${c}: ${tens}*${c}=${tens * c}, ${ones}*${c}=${ones * c}, ${tens * c}+${ones * c}=${a * c}.`];
+/**
+ * Whether `a op b` is one of the one-digit table facts the corpus states (`arithmeticFacts`): a sum of two
+ * digits, or a difference of a digit (or a teen) and a digit that is a digit.
+ */
+function isTableFact(a: number, operator: '+' | '-', b: number): boolean {
+  if (operator === '+') return a <= 9 && b <= 9;
+  return b <= 9 && a - b >= 0 && a - b <= 9 && (a <= 9 || (a <= 18 && a - 10 < b));
+}
+
+/**
+ * `a op b` worked out: a table fact when it is one (`8+7=15`, `14-8=6`), else restated and done by column,
+ * ones first, then the result (`72+4: 2+4=6, 7+0=7, so 72+4=76`). A negative difference is the reverse one,
+ * negated. Every step is a one-digit fact next to the digits it reads, the way a small model can follow it.
+ */
+export function additionWork(a: number, operator: '+' | '-', b: number): string {
+  const expression = `${a}${operator}${b}`;
+  const result = operator === '+' ? a + b : a - b;
+  if (operator === '-' && b > a)
+    return `${expression}=-(${b}-${a}), ${additionWork(b, '-', a)}, so ${expression}=${result}`;
+  if (isTableFact(a, operator, b)) return `${expression}=${result}`;
+  return `${expression}: ${compactColumn(a, operator, b)}, so ${expression}=${result}`;
+}
+
+/** A worked solution: its steps on one line (ending in the result) and the result stated alone. */
+export interface MathWork {
+  /** Restates the problem, then every step, then `so <result>` (`(4+8)*2: 4+8=12, 12*2=24, so (4+8)*2=24.`). */
+  work: string;
+  /** The result in one line, as a base answers (`(4+8)*2=24.`). */
+  result: string;
+}
+
+/**
+ * The teacher's worked solution of a problem, whose final result is `answer` (the truth, or the truth with a
+ * slip). Each step is a fact from the corpus's tables (`arithmeticFacts`) or column arithmetic restated next
+ * to its digits (`additionWork`).
+ */
+export function mathWork(problem: MathProblem, answer: number = solveMathProblem(problem)): MathWork {
+  const finish = (head: string, steps: string[], result: string): MathWork => ({
+    work: `${head}: ${[...steps, `so ${result}`].join(', ')}.`,
+    result: `${result}.`,
+  });
+  switch (problem.kind) {
+    case 'arithmetic': {
+      const expression = `${problem.a}${problem.operator}${problem.b}`;
+      const step = isTableFact(problem.a, problem.operator, problem.b)
+        ? `${expression}=${solveMathProblem(problem)}`
+        : compactColumn(problem.a, problem.operator, problem.b);
+      return finish(expression, [step], `${expression}=${answer}`);
+    }
+    case 'bracket': {
+      const expression = `(${problem.a}${problem.operator}${problem.b})*${problem.c}`;
+      const inner = problem.operator === '+' ? problem.a + problem.b : problem.a - problem.b;
+      return finish(
+        expression,
+        [additionWork(problem.a, problem.operator, problem.b), `${inner}*${problem.c}=${inner * problem.c}`],
+        `${expression}=${answer}`,
+      );
+    }
+    case 'product': {
+      const expression = `${problem.a}*${problem.b}${problem.operator}${problem.c}`;
+      const product = problem.a * problem.b;
+      return finish(
+        expression,
+        [`${problem.a}*${problem.b}=${product}`, additionWork(product, problem.operator, problem.c)],
+        `${expression}=${answer}`,
+      );
+    }
+    case 'linear': {
+      const ax = problem.a === 1 ? 'x' : `${problem.a}x`;
+      const shift = problem.b;
+      const equation = `${ax}${shift === 0 ? '' : shift > 0 ? `+${shift}` : `${shift}`}=${problem.c}`;
+      const moved = problem.c - shift;
+      const steps: string[] = [];
+      if (shift !== 0) {
+        const [left, operator, right] =
+          shift > 0
+            ? [problem.c, '-' as const, shift]
+            : problem.c >= 0
+              ? [problem.c, '+' as const, -shift]
+              : [-shift, '-' as const, -problem.c];
+        steps.push(
+          `${ax}=${problem.c}${shift > 0 ? '-' : '+'}${Math.abs(shift)}`,
+          additionWork(left, operator, right),
+        );
+      }
+      if (problem.a !== 1) steps.push(`x=${moved}/${problem.a}=${moved / problem.a}`);
+      return finish(equation, steps, `x=${answer}`);
+    }
+    case 'remainder': {
+      const quotient = Math.floor(problem.n / problem.m);
+      const multiple = problem.m * quotient;
+      return finish(
+        `${problem.n}/${problem.m}`,
+        [`${quotient}*${problem.m}=${multiple}`, additionWork(problem.n, '-', multiple)],
+        `${problem.n}=${problem.m}*${quotient}+${answer}`,
+      );
+    }
+  }
 }
 
 interface Phrasing {
@@ -183,77 +239,49 @@ const PHRASINGS: readonly Phrasing[] = [
   { open: 'Let me think carefully.', close: 'So the final answer is' },
 ];
 
-/** Write the teacher's response for a problem. `slip` shifts the final result (a deliberate error). */
+/**
+ * Write the teacher's response for a problem. `slip` shifts the final result (a deliberate error).
+ * no-think: the worked solution on one line, then the boxed answer. think: inside `<think>…</think>`, an
+ * opening line and the same worked solution, then the result alone and the boxed answer.
+ */
 export function writeSolution(
   problem: MathProblem,
   mode: TeacherMode,
   phrasing: Phrasing,
   slip: number,
 ): string {
-  const truth = solveMathProblem(problem);
-  const answer = truth + slip;
-  const steps: string[] = [];
-  let summary: string;
-  switch (problem.kind) {
-    case 'arithmetic': {
-      const expression = `${problem.a}${problem.operator}${problem.b}`;
-      steps.push(`We need ${expression}.`, ...columnSteps(problem.a, problem.operator, problem.b));
-      steps.push(`So ${expression}=${answer}.`);
-      summary =
-        problem.a < 10 && problem.b < 10
-          ? `${expression}=${answer}.`
-          : `${compactColumn(problem.a, problem.operator, problem.b)}, so ${expression}=${answer}.`;
-      break;
-    }
-    case 'bracket': {
-      const inner = problem.operator === '+' ? problem.a + problem.b : problem.a - problem.b;
-      steps.push(`First the brackets: ${problem.a}${problem.operator}${problem.b}=${inner}.`);
-      steps.push(`Then ${inner}*${problem.c}.`, ...productSteps(inner, problem.c));
-      steps.push(`So (${problem.a}${problem.operator}${problem.b})*${problem.c}=${answer}.`);
-      summary = `${problem.a}${problem.operator}${problem.b}=${inner} and ${inner}*${problem.c}=${answer}.`;
-      break;
-    }
-    case 'product': {
-      const product = problem.a * problem.b;
-      steps.push(`First the product: ${problem.a}*${problem.b}=${product}.`);
-      steps.push(
-        `Then ${product}${problem.operator}${problem.c}.`,
-        ...columnSteps(product, problem.operator, problem.c),
-      );
-      steps.push(`So ${problem.a}*${problem.b}${problem.operator}${problem.c}=${answer}.`);
-      summary = `${problem.a}*${problem.b}=${product} and ${product}${problem.operator}${problem.c}=${answer}.`;
-      break;
-    }
-    case 'linear': {
-      const shift = problem.b;
-      const moved = problem.c - shift;
-      const sign = shift === 0 ? '' : shift > 0 ? `+${shift}` : `${shift}`;
-      const ax = problem.a === 1 ? 'x' : `${problem.a}x`;
-      steps.push(`The equation is ${ax}${sign}=${problem.c}.`);
-      if (shift > 0) steps.push(`Subtract ${shift} from both sides: ${ax}=${moved}.`);
-      if (shift < 0) steps.push(`Add ${-shift} to both sides: ${ax}=${moved}.`);
-      if (problem.a !== 1)
-        steps.push(`Divide by ${problem.a}: ${moved}/${problem.a}=${answer}, so x=${answer}.`);
-      steps.push(
-        `Check: ${problem.a === 1 ? '' : `${problem.a}*`}${answer}${sign}=${problem.a * answer + shift}.`,
-      );
-      summary = shift === 0 || problem.a === 1 ? `x=${answer}.` : `${ax}=${moved}, so x=${answer}.`;
-      break;
-    }
-    case 'remainder': {
-      const quotient = Math.floor(problem.n / problem.m);
-      steps.push(`Divide ${problem.n} by ${problem.m}.`);
-      steps.push(
-        `${problem.m}*${quotient}=${problem.m * quotient} and ${problem.m}*${quotient + 1}=${problem.m * (quotient + 1)} is too big.`,
-      );
-      steps.push(`${problem.n}-${problem.m * quotient}=${answer}.`);
-      summary = `${problem.n}=${problem.m}*${quotient}+${answer}.`;
-      break;
-    }
-  }
+  const answer = solveMathProblem(problem) + slip;
+  const { work, result } = mathWork(problem, answer);
   const boxed = `${phrasing.close} \\boxed{${answer}}.`;
-  if (mode === 'no-think') return `${summary} ${boxed}`;
-  return `<think>\n${phrasing.open}\n${steps.join('\n')}\n</think>\n\n${summary} ${boxed}`;
+  if (mode === 'no-think') return `${work} ${boxed}`;
+  return `<think>\n${phrasing.open}\n${work}\n</think>\n\n${result} ${boxed}`;
+}
+
+/** The nano-suite question a problem was parsed from (`Compute 72+4.`). */
+export function questionOf(problem: MathProblem): string {
+  switch (problem.kind) {
+    case 'arithmetic':
+      return `Compute ${problem.a}${problem.operator}${problem.b}.`;
+    case 'bracket':
+      return `Compute (${problem.a}${problem.operator}${problem.b})*${problem.c}.`;
+    case 'product':
+      return `Compute ${problem.a}*${problem.b}${problem.operator}${problem.c}.`;
+    case 'linear': {
+      const ax = problem.a === 1 ? 'x' : `${problem.a}x`;
+      const shift = problem.b === 0 ? '' : problem.b > 0 ? `+${problem.b}` : `${problem.b}`;
+      return `Solve for x: ${ax}${shift}=${problem.c}.`;
+    }
+    case 'remainder':
+      return `Find the remainder when ${problem.n} is divided by ${problem.m}.`;
+  }
+}
+
+/**
+ * A worked example as plain pretraining text: the question, then the no-think teacher's worked solution on
+ * the next line (`Compute 72+4.\n72+4: 2+4=6, 7+0=7, so 72+4=76.`), the way the thinking teacher lays it out.
+ */
+export function workedExample(problem: MathProblem): string {
+  return `${questionOf(problem)}\n${mathWork(problem).work}`;
 }
 
 /** Token count as engine-nano's byte tokenizer counts it (UTF-8 bytes; chat special tokens count 1). */

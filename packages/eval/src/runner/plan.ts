@@ -122,7 +122,11 @@ export function planRequests(
     const samples = samplesFor(benchmark, settings, fixedSamples);
     for (const item of items) {
       const messages = benchmark.messages(item);
-      const prompt = renderer.render(messages, { enableThinking: settings.enableThinking });
+      // Log-likelihood scoring leaves no room to think: its answer follows a closed think block (Qwen3's
+      // `enable_thinking=false` form) whatever the run's setting.
+      const prompt = renderer.render(messages, {
+        enableThinking: settings.enableThinking && benchmark.kind !== 'loglikelihood',
+      });
       const continuations =
         benchmark.kind === 'loglikelihood' ? (benchmark.continuations?.(item) ?? item.choices ?? []) : [];
       for (let sampleIndex = 0; sampleIndex < samples; sampleIndex++) {

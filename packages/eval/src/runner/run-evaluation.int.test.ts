@@ -357,4 +357,28 @@ describe('runEvaluation', () => {
     expect(assertComparable([runs[0]!, runs[0]!])).toEqual([]);
     expect(XferError.isInstance(new XferError({ code: 'INCOMPARABLE_RUNS', message: '' }))).toBe(true);
   });
+
+  it('thinking mode opens generation prompts only: log-likelihood answers follow a closed think block', async () => {
+    const renderer = {
+      sha256: 'a'.repeat(64),
+      render: (messages: readonly { content: string }[], options: { enableThinking: boolean }) =>
+        `${messages.map((message) => message.content).join('\n')}${options.enableThinking ? '<think>\n' : '<think></think>'}`,
+    };
+    const result = await runEvaluation({
+      engine: engine(),
+      store: test.store,
+      modelId,
+      benchmarks: [arithmetic, trivia],
+      renderer,
+      settings: { ...settings, enableThinking: true },
+    });
+    const samples = test.store.samples.listRunSamples(result.runId);
+    expect(
+      samples.filter((s) => s.benchmark === 'toy-math').every((s) => s.prompt.endsWith('<think>\n')),
+    ).toBe(true);
+    const choices = samples.filter((s) => s.benchmark === 'toy-mc');
+    expect(choices).toHaveLength(4);
+    expect(choices.every((s) => s.prompt.endsWith('<think></think>'))).toBe(true);
+    expect(test.store.evalRuns.require(result.runId).settings.enableThinking).toBe(true);
+  });
 });

@@ -53,6 +53,9 @@ export async function runNanoPretraining(options: NanoPretrainingOptions): Promi
     itemsPerTask: preset.corpus.itemsPerTask,
     knowledgeRepeats: preset.corpus.knowledgeRepeats,
     statementsPerTask: preset.corpus.statementsPerTask,
+    factRepeats: preset.corpus.factRepeats,
+    workedPerTask: preset.corpus.workedPerTask,
+    workedChatShare: preset.corpus.workedChatShare,
     render: options.render,
   });
   const optimizer: OptimizerConfig = {

@@ -18,6 +18,12 @@ export const PretrainPresetSchema = z.object({
     knowledgeRepeats: z.number().int().nonnegative(),
     /** Plain-text statements per math task (`47+38=85.`), drawn from the training split with repetition. */
     statementsPerTask: z.number().int().nonnegative().default(0),
+    /** Repeats of the arithmetic tables (`arithmeticFacts`: one-digit facts, times table, divisions). */
+    factRepeats: z.number().int().nonnegative().default(0),
+    /** Plain-text worked examples per math task (the question, then the teacher's worked solution). */
+    workedPerTask: z.number().int().nonnegative().default(0),
+    /** Share of the math chat items answered with the worked solution instead of the one-line result. */
+    workedChatShare: z.number().min(0).max(1).default(0),
   }),
   steps: z.number().int().positive(),
   /** Sequences per optimizer step. */
@@ -61,7 +67,14 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
       head_dim: 32,
       max_position_embeddings: 256,
     },
-    corpus: { itemsPerTask: 4000, knowledgeRepeats: 8, statementsPerTask: 30000 },
+    corpus: {
+      itemsPerTask: 4000,
+      knowledgeRepeats: 64,
+      statementsPerTask: 15000,
+      factRepeats: 60,
+      workedPerTask: 15000,
+      workedChatShare: 0.2,
+    },
     promptLossWeight: 0,
     steps: 5500,
     batchSize: 32,
@@ -87,7 +100,14 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
       head_dim: 16,
       max_position_embeddings: 256,
     },
-    corpus: { itemsPerTask: 8, knowledgeRepeats: 1, statementsPerTask: 8 },
+    corpus: {
+      itemsPerTask: 8,
+      knowledgeRepeats: 1,
+      statementsPerTask: 8,
+      factRepeats: 1,
+      workedPerTask: 8,
+      workedChatShare: 0.5,
+    },
     promptLossWeight: 0.25,
     steps: 6,
     batchSize: 8,

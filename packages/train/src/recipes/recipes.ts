@@ -179,7 +179,7 @@ export const presets: Record<PresetId, Record<'sft' | 'rl', PresetSizes>> = {
       schedule: { kind: 'cosine', warmupRatio: 0.1 },
       gradClip: 1.0,
       optimizer: { weightDecay: 0 },
-      epochs: 1.5,
+      epochs: 2,
       batchSize: 32,
       microBatchSize: 16,
       samplesPerPrompt: 2,
@@ -197,7 +197,8 @@ export const presets: Record<PresetId, Record<'sft' | 'rl', PresetSizes>> = {
       miniBatchSize: 16,
       microBatchSize: 32,
       samplesPerPrompt: 8,
-      rollout: { temperature: 1.0, topP: 1.0, topK: -1, maxTokens: 96 },
+      // Room for the longest worked answer (125 tokens) a policy may find: truncation would score it 0.
+      rollout: { temperature: 1.0, topP: 1.0, topK: -1, maxTokens: 160 },
       maxSequenceLength: 256,
       checkpointEvery: 5,
       evalEvery: 10,
@@ -278,4 +279,13 @@ export function resolveTrainingConfig(options: {
 /** Validate a training config read from a file or the store; errors name the offending field. */
 export function parseTrainingConfig(value: unknown, file?: string): TrainingConfig {
   return parseWith(TrainingConfigSchema, value, { code: 'INVALID_CONFIG', ...(file ? { file } : {}) });
+}
+
+/**
+ * Whether a model trained by this recipe answers in thinking mode: one tuned on the teacher's thinking traces
+ * only ever saw `<think>…</think>` before its answers, so it is evaluated with `enable_thinking` (as a Qwen3
+ * thinking model is); every other recipe keeps the base's non-thinking template.
+ */
+export function recipeThinks(recipe: Recipe): boolean {
+  return recipe.teacherMode === 'think';
 }

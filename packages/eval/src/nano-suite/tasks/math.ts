@@ -60,13 +60,32 @@ export const nanoArithmetic: NanoTask = {
   ...mathTaskFields,
   id: 'nano-arithmetic',
   mirrors: 'math-500',
-  skill: 'addition and subtraction, one- and two-digit (levels 1-3), with carries and borrows',
+  skill:
+    'addition and subtraction of two-digit numbers: with a one-digit number without (level 1) and with (level 2) a carry or borrow, with a two-digit number (level 3)',
   promptTemplate: `Compute {a}{+|-}{b}.`,
   draft(random) {
     const level = random.int(1, 3);
     const operator = random.pick(['+', '-'] as const);
-    let a = level === 1 ? random.int(1, 9) : random.int(10, 99);
-    let b = level === 3 ? random.int(10, 99) : random.int(1, 9);
+    // Level 1: a two-digit and a one-digit number, no carry or borrow; level 2: with one; level 3: two
+    // two-digit numbers. No item is a bare one-digit fact (those the corpus states as tables).
+    let a: number;
+    let b: number;
+    if (level === 3) {
+      a = random.int(10, 99);
+      b = random.int(10, 99);
+    } else {
+      const tens = random.int(2, 9);
+      const plain = level === 1;
+      let ones: number;
+      if (operator === '+') {
+        ones = plain ? random.int(0, 8) : random.int(1, 9);
+        b = plain ? random.int(1, 9 - ones) : random.int(10 - ones, 9);
+      } else {
+        ones = plain ? random.int(1, 9) : random.int(0, 8);
+        b = plain ? random.int(1, ones) : random.int(ones + 1, 9);
+      }
+      a = tens * 10 + ones;
+    }
     if (operator === '-' && b > a) [a, b] = [b, a];
     const answer = operator === '+' ? a + b : a - b;
     const expression = `${a}${operator}${b}`;

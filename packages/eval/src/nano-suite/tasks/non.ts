@@ -114,12 +114,13 @@ export const nanoSupport: NanoTask = {
     const prompt = `Passage: ${text}\nQuestion: ${question(asked)}\nAnswer: ${candidate}\nIs the answer supported? Yes or No.`;
     return {
       key: prompt,
-      input: { prompt, passage: text, question: question(asked), candidate },
+      input: { prompt, passage: text, question: question(asked), candidate, evidence: sentence(asked) },
       target: supported ? 'Yes' : 'No',
     };
   },
   prompt: storedPrompt,
-  answer: (item) => String(item.target),
+  // The base quotes the passage's sentence on the asked fact, then judges the answer against it.
+  answer: (item) => `${String(item.input.evidence)} ${String(item.target)}.`,
   scorer: yesNoScorer('nano-yes-no'),
 };
 

@@ -51,6 +51,26 @@ export function runProgram(
   return values;
 }
 
+/** Each assignment with the values it reads in place: `a = 3, b = 3 + 4 = 7, a = 7 * 2 = 14`. */
+export function traceOf(lines: readonly { target: string; left: string; operator: string; right: string }[]) {
+  const values = new Map<string, number>();
+  const read = (operand: string) => (/^\d+$/.test(operand) ? Number(operand) : values.get(operand)!);
+  const steps: string[] = [];
+  for (const line of lines) {
+    const left = read(line.left);
+    if (line.operator === '') {
+      steps.push(`${line.target} = ${left}`);
+      values.set(line.target, left);
+      continue;
+    }
+    const right = read(line.right);
+    const value = line.operator === '+' ? left + right : line.operator === '-' ? left - right : left * right;
+    steps.push(`${line.target} = ${left} ${line.operator} ${right} = ${value}`);
+    values.set(line.target, value);
+  }
+  return steps.join(', ');
+}
+
 /** LiveCodeBench analogue: predict what a tiny straight-line program prints. */
 export const nanoProgram: NanoTask = {
   id: 'nano-program',
@@ -61,7 +81,7 @@ export const nanoProgram: NanoTask = {
   metric: 'accuracy: the last "Output: <integer>" equals the printed value (greedy)',
   kind: 'generative',
   chance: 0,
-  maxTokens: 32,
+  maxTokens: 64,
   draft(random) {
     const lines: { target: string; left: string; operator: string; right: string }[] = [];
     lines.push({ target: 'a', left: String(random.int(1, 9)), operator: '', right: '' });
@@ -92,12 +112,13 @@ export const nanoProgram: NanoTask = {
     const program = `${code}\nprint(${printed})`;
     return {
       key: program,
-      input: { prompt: `What does this program print?\n${program}`, program },
+      input: { prompt: `What does this program print?\n${program}`, program, trace: traceOf(lines) },
       target: String(value),
     };
   },
   prompt: storedPrompt,
-  answer: (item) => `Output: ${String(item.target)}`,
+  // The base traces the program with values in place, then prints (`a = 3, b = 3 + 4 = 7. Output: 7`).
+  answer: (item) => `${String(item.input.trace)}. Output: ${String(item.target)}`,
   scorer: programOutputScorer('nano-program-output'),
 };
 
@@ -143,10 +164,15 @@ export const nanoBlocks: NanoTask = {
     const letter = LETTERS[options.indexOf(truth)]!;
     const state = stacks.map((stack) => `[${stack.join(' ')}]`).join(' ');
     const prompt = `Stacks, bottom to top: ${state}. Which move is legal?\n${formatOptions(options)}\nAnswer with a letter.`;
-    return { key: `${state}|${options.join('|')}`, input: { prompt, state, options }, target: letter };
+    return {
+      key: `${state}|${options.join('|')}`,
+      input: { prompt, state, options, tops },
+      target: letter,
+    };
   },
   prompt: storedPrompt,
-  answer: (item) => `Answer: ${String(item.target)}`,
+  // The base names the blocks that can move (the stacks' tops), then picks the move between two of them.
+  answer: (item) => `Tops: ${(item.input.tops as string[]).join(', ')}. Answer: ${String(item.target)}`,
   scorer: choiceLetterScorer('nano-letter'),
 };
 
@@ -167,6 +193,12 @@ export const nanoScience: NanoTask = {
     const aspect = random.int(0, 2);
     const second = random.chance(0.5);
     const name = substance.name;
+    const fact =
+      aspect === 0
+        ? `${capitalize(name)} is ${substance.color}.`
+        : aspect === 1
+          ? `${capitalize(name)} is a ${substance.kind}.`
+          : `${capitalize(name)} is found in ${substance.place}.`;
     const [question, truth, pool] =
       aspect === 0
         ? [
@@ -192,12 +224,13 @@ export const nanoScience: NanoTask = {
     return {
       key: `${question}|${options.join('|')}`,
       splitKey: question,
-      input: { prompt, question, options },
+      input: { prompt, question, options, fact },
       target: LETTERS[index]!,
     };
   },
   prompt: storedPrompt,
-  answer: (item) => `The answer is \\boxed{${String(item.target)}}.`,
+  // The base recalls the fact in the knowledge base's words, then picks its option.
+  answer: (item) => `${String(item.input.fact)} The answer is \\boxed{${String(item.target)}}.`,
   scorer: choiceLetterScorer('nano-letter'),
 };
 
