@@ -61,6 +61,17 @@ describe('nano-suite tasks', () => {
     }
   });
 
+  it("gives every generative task a budget that fits its base answer (the corpus's answer style)", () => {
+    // A budget shorter than the answer the base was pretrained to write cuts it before the verdict:
+    // the task then scores 0 whatever the model knows. Byte-level tokenizer: one token per byte.
+    for (const task of nanoTasks.filter((candidate) => candidate.kind === 'generative')) {
+      for (const item of nanoItems(task, { split: 'eval', count: 200 })) {
+        const answer = task.answer(item);
+        expect(Buffer.byteLength(answer) + 8, `${task.id}: ${answer}`).toBeLessThanOrEqual(task.maxTokens);
+      }
+    }
+  });
+
   it("scores each task's reference answer correct and a wrong answer incorrect", async () => {
     for (const task of nanoTasks) {
       for (const item of nanoItems(task, { split: 'eval', count: 50 })) {

@@ -97,7 +97,7 @@ export const nanoSupport: NanoTask = {
   metric: 'accuracy: the first line holds exactly one of Yes/No and it equals the label (greedy)',
   kind: 'generative',
   chance: 0.5,
-  maxTokens: 8,
+  maxTokens: 64,
   draft(random) {
     const statements = passage(random);
     const asked = random.pick(statements);

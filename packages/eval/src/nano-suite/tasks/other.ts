@@ -135,7 +135,7 @@ export const nanoBlocks: NanoTask = {
   metric: 'accuracy: extracted letter (boxed, "Answer: X", or last standalone A-D) equals the key (greedy)',
   kind: 'generative',
   chance: 0.25,
-  maxTokens: 16,
+  maxTokens: 48,
   draft(random) {
     const order = random.shuffle(BLOCKS);
     const stackCount = random.int(2, 3);
@@ -187,7 +187,7 @@ export const nanoScience: NanoTask = {
   metric: 'accuracy: extracted letter equals the key (greedy)',
   kind: 'generative',
   chance: 0.25,
-  maxTokens: 32,
+  maxTokens: 96,
   draft(random) {
     const substance = random.pick(substances);
     const aspect = random.int(0, 2);
