@@ -60,7 +60,7 @@ describe('runRepro (smoke, tiny random base)', () => {
         pcaTexts: 3,
         tokenSamples: 2,
         itemsPerTask: 4,
-        overrides: { steps: 2, maxSequenceLength: 256 },
+        overrides: { steps: 2, maxSequenceLength: 256, evalEvery: 1 },
         root,
         onStage: (stage) => stages.push(stage),
       });
@@ -72,6 +72,11 @@ describe('runRepro (smoke, tiny random base)', () => {
           Object.values(model.tokens ?? {}).every((t) => Number.isFinite(t.exactKl) && t.exactKl >= 0),
         ).toBe(true);
         expect(model.training?.steps).toBe(2);
+        // Periodic evaluation: the math group before training, after step 1 and after the last step,
+        // and the reported math_after is the last of them.
+        const curve = store.training.listMetrics(model.training!.runId, 'eval/math_accuracy');
+        expect(curve.map((point) => point.step)).toEqual([0, 1, 2]);
+        expect(curve.at(-1)?.value).toBe(model.training?.mathAfter);
       }
       const report = await readFile(result.reportPath, 'utf8');
       expect(report).toContain('## Transferability Index');
@@ -84,6 +89,7 @@ describe('runRepro (smoke, tiny random base)', () => {
       expect(store.training.listRuns().every((run) => run.status === 'completed')).toBe(true);
       expect(store.analyses.list({ kind: 'report' })).toHaveLength(1);
       expect(stages[0]).toMatch(/evaluating tiny-base/);
+      expect(stages).toContain('evaluating step 1 on the math group');
     } finally {
       store.close();
     }

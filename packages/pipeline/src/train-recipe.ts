@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type ModelRef, type TrainingConfig, toXferError, XferError } from '@xfer/core';
 import { evaluateNanoSuite, rendererFor } from '@xfer/eval';
@@ -181,10 +181,23 @@ export async function trainRecipe(
     }
 
     options.onStage?.(`training ${recipe.id}`);
+    const thinking = recipeThinks(recipe);
     const summary = await runTraining({
       config,
       trainer,
       task,
+      // Periodic evaluation (every `evalEvery` steps, and after the last): the math group on the same
+      // items as before training, from the weights as they are at that step.
+      evaluate: async (step) => {
+        options.onStage?.(`evaluating step ${step} on the math group${thinking ? ' (thinking mode)' : ''}`);
+        const snapshot = join(directory, `eval-step-${step}`);
+        await trainer.save(snapshot, { optimizer: false });
+        try {
+          return { math_accuracy: await nanoMathAccuracy(engines, snapshot, evalItems, thinking) };
+        } finally {
+          await rm(snapshot, { recursive: true, force: true });
+        }
+      },
       ...(sftData ? { sftData } : {}),
       outputDir: directory,
       resume: true,
@@ -215,12 +228,14 @@ export async function trainRecipe(
     });
     store.models.setModelHash(tuned.id, summary.finalSha256);
 
-    const thinking = recipeThinks(recipe);
-    options.onStage?.(`evaluating the tuned model on the math group${thinking ? ' (thinking mode)' : ''}`);
-    const mathAfter = await nanoMathAccuracy(engines, summary.finalModel, evalItems, thinking);
-    store.training.appendMetrics([
-      { runId: run.id, name: 'eval/math_accuracy', step: summary.steps, value: mathAfter },
-    ]);
+    // The driver evaluated the final weights (`eval/math_accuracy` at the last step, in the store).
+    const mathAfter = summary.last['eval/math_accuracy'];
+    if (mathAfter === undefined) {
+      throw new XferError({
+        code: 'INTERNAL',
+        message: `run ${run.id} ended without a final math evaluation`,
+      });
+    }
     store.training.setStatus(run.id, 'completed', { outputModelId: tuned.id });
     return {
       runId: run.id,

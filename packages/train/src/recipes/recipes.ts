@@ -185,7 +185,7 @@ export const presets: Record<PresetId, Record<'sft' | 'rl', PresetSizes>> = {
       samplesPerPrompt: 2,
       maxSequenceLength: 256,
       checkpointEvery: 20,
-      evalEvery: 40,
+      evalEvery: 125,
     },
     rl: {
       learningRate: 2e-4,
