@@ -3,7 +3,7 @@ import { knowledgeStatements } from './knowledge.js';
 import { Random } from './random.js';
 import { nanoItems, nanoTasks, splitOfKey } from './suite.js';
 import { mathWork, parseMathProblem, workedExample } from './teacher.js';
-import type { NanoTask } from './types.js';
+import type { NanoItemDraft, NanoTask } from './types.js';
 
 /** Renders chat messages through a model's chat template (e.g. engine-nano's `renderChat`). */
 export type ChatRenderer = (messages: readonly ChatMessage[], options: { enableThinking: boolean }) => string;
@@ -117,19 +117,33 @@ export function buildNanoCorpus(options: NanoCorpusOptions): NanoCorpusDocument[
   return Random.derive(options.seed, 'corpus-order').shuffle(documents);
 }
 
-/** `count` worked examples of a math task's training items (see `workedPerTask`), deterministic for a seed. */
-export function nanoWorkedExamples(task: NanoTask, count: number, seed: number): string[] {
-  const random = Random.derive(seed, `${task.id}/worked`);
-  const examples: string[] = [];
-  for (let draws = 0; examples.length < count; draws++) {
+/**
+ * `count` drafts of a task's training split, drawn with repetition from the stream `${task.id}/${stream}`
+ * of the seed; never an evaluation item, since the split is decided by content. `field` names the corpus
+ * option in the error when the split is empty.
+ */
+function trainingDrafts(
+  task: NanoTask,
+  count: number,
+  seed: number,
+  stream: string,
+  field: string,
+): NanoItemDraft[] {
+  const random = Random.derive(seed, `${task.id}/${stream}`);
+  const drafts: NanoItemDraft[] = [];
+  for (let draws = 0; drafts.length < count; draws++) {
     if (draws > count * 50) {
-      throw new ValidationError({
-        field: 'workedPerTask',
-        message: `${task.id}: its training split is empty`,
-      });
+      throw new ValidationError({ field, message: `${task.id}: its training split is empty` });
     }
     const draft = task.draft(random);
-    if (splitOfKey(task.id, draft.splitKey ?? draft.key) !== 'train') continue;
+    if (splitOfKey(task.id, draft.splitKey ?? draft.key) === 'train') drafts.push(draft);
+  }
+  return drafts;
+}
+
+/** `count` worked examples of a math task's training items (see `workedPerTask`), deterministic for a seed. */
+export function nanoWorkedExamples(task: NanoTask, count: number, seed: number): string[] {
+  return trainingDrafts(task, count, seed, 'worked', 'workedPerTask').map((draft) => {
     const problem = parseMathProblem(String(draft.input.prompt));
     if (!problem) {
       throw new ValidationError({
@@ -137,9 +151,8 @@ export function nanoWorkedExamples(task: NanoTask, count: number, seed: number):
         message: `${task.id} is not a math task the teacher parses`,
       });
     }
-    examples.push(workedExample(problem));
-  }
-  return examples;
+    return workedExample(problem);
+  });
 }
 
 /**
@@ -147,29 +160,11 @@ export function nanoWorkedExamples(task: NanoTask, count: number, seed: number):
  * real text); never an evaluation item, since the split is decided by content. Deterministic for a seed.
  */
 export function nanoStatements(task: NanoTask, count: number, seed: number): string[] {
-  if (!task.statement) return [];
-  const random = Random.derive(seed, `${task.id}/statements`);
-  const statements: string[] = [];
-  for (let draws = 0; statements.length < count; draws++) {
-    if (draws > count * 50) {
-      throw new ValidationError({
-        field: 'statementsPerTask',
-        message: `${task.id}: its training split is empty`,
-      });
-    }
-    const draft = task.draft(random);
-    if (splitOfKey(task.id, draft.splitKey ?? draft.key) !== 'train') continue;
-    statements.push(
-      task.statement({
-        id: draft.key,
-        benchmark: task.id,
-        input: draft.input,
-        target: draft.target,
-        meta: {},
-      }),
-    );
-  }
-  return statements;
+  const statement = task.statement;
+  if (!statement) return [];
+  return trainingDrafts(task, count, seed, 'statements', 'statementsPerTask').map((draft) =>
+    statement({ id: draft.key, benchmark: task.id, input: draft.input, target: draft.target, meta: {} }),
+  );
 }
 
 /**
