@@ -188,8 +188,11 @@ export async function trainRecipe(
       task,
       // Periodic evaluation (every `evalEvery` steps, and after the last): the math group on the same
       // items as before training, from the weights as they are at that step.
-      evaluate: async (step) => {
+      evaluate: async (step, savedModel) => {
         options.onStage?.(`evaluating step ${step} on the math group${thinking ? ' (thinking mode)' : ''}`);
+        if (savedModel) {
+          return { math_accuracy: await nanoMathAccuracy(engines, savedModel, evalItems, thinking) };
+        }
         const snapshot = join(directory, `eval-step-${step}`);
         await trainer.save(snapshot, { optimizer: false });
         try {

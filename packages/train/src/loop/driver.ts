@@ -433,7 +433,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
   const finalModel = join(options.outputDir, 'model');
   const written = await trainer.save(finalModel, { optimizer: false });
   if (options.evaluate) {
-    const figures = await options.evaluate(totalSteps);
+    const figures = await options.evaluate(totalSteps, finalModel);
     await options.recorder?.metrics(
       Object.entries(figures).map(([name, value]) => ({ name: `eval/${name}`, step: totalSteps, value })),
     );

@@ -60,8 +60,12 @@ export interface RunTrainingOptions {
   /** Checkpoints go to `<outputDir>/checkpoints/step-NNNNNN`, the final model to `<outputDir>/model`. */
   outputDir: string;
   recorder?: TrainingRecorder;
-  /** Periodic evaluation (every `config.evalEvery` steps and at the end); returns named figures. */
-  evaluate?: (step: number) => Promise<Record<string, number>>;
+  /**
+   * Periodic evaluation (every `config.evalEvery` steps and at the end); returns named figures. At the end
+   * `savedModel` is the final model's directory (the weights of that step, already written); otherwise it
+   * is undefined and the callback takes the weights from the trainer itself.
+   */
+  evaluate?: (step: number, savedModel?: string) => Promise<Record<string, number>>;
   onProgress?: (progress: TrainingProgress) => void;
   signal?: AbortSignal;
   /** Continue from the latest checkpoint in `outputDir` when there is one. */
