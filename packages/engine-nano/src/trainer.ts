@@ -22,7 +22,7 @@ import { loadNanoCheckpoint, saveNanoCheckpoint, writeFileAtomic } from './check
 import { NanoEngine, type NanoEngineOptions } from './engine.js';
 import { backendFor } from './kernels/backend.js';
 import type { FloatArray } from './kernels/matmul.js';
-import { cloneModel, type NanoModel } from './model.js';
+import { cloneModel, FloatArena, type NanoModel, withArena } from './model.js';
 import { completionLogprobs, policyLoss } from './policy-loss.js';
 import { decodeSafetensors, encodeSafetensors, type TensorEntry } from './safetensors.js';
 import { decodeTokens, encodeText } from './tokenizer.js';
@@ -51,6 +51,8 @@ export class NanoTrainer implements TrainerV1 {
   private secondMoment: Gradients;
   private optimizerConfig: OptimizerConfig;
   private step = 0;
+  /** Activation buffers reused from one forward/backward to the next. */
+  private readonly arena = new FloatArena();
   private diverged: TrainingDivergedError | undefined;
 
   constructor(model: NanoModel, options: NanoTrainerOptions = {}) {
@@ -113,11 +115,13 @@ export class NanoTrainer implements TrainerV1 {
     ) {
       referenceLogprobs = completionLogprobs(this.reference, backendFor(this.reference.dtype), parsed);
     }
-    const outcome = policyLoss(this.model, backendFor(this.model.dtype), parsed, lossConfig, {
-      gradients: this.gradients,
-      scale,
-      ...(referenceLogprobs ? { referenceLogprobs } : {}),
-    });
+    const outcome = withArena(this.arena, () =>
+      policyLoss(this.model, backendFor(this.model.dtype), parsed, lossConfig, {
+        gradients: this.gradients,
+        scale,
+        ...(referenceLogprobs ? { referenceLogprobs } : {}),
+      }),
+    );
     if (!Number.isFinite(outcome.loss)) {
       for (const gradient of this.gradients.values()) gradient.fill(0);
       this.diverged = new TrainingDivergedError({ step: this.step + 1, tensor: 'loss', value: outcome.loss });

@@ -15,7 +15,10 @@ export function backendFor(dtype: NanoDtype): MatmulBackend {
   return dtype === 'float64' ? jsMatmul : float32();
 }
 
-/** Replace the float32 backend (tests compare backends; `XFER_NANO_KERNELS=js` forces plain JS). */
+/**
+ * Replace the float32 backend (tests compare backends). `XFER_NANO_KERNELS=js` forces plain JS,
+ * `XFER_NANO_KERNELS=wasm-simd` the WebAssembly kernel without fused multiply-adds.
+ */
 export function setFloat32Backend(backend: MatmulBackend): void {
   float32Backend = backend;
 }

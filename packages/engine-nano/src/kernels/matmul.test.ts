@@ -1,7 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../random.js';
+import { gemmFmaWasmBase64, gemmWasmBase64 } from './gemm-wasm.generated.js';
 import { jsMatmul } from './matmul.js';
-import { wasmMatmul, wasmSimdAvailable } from './wasm-matmul.js';
+import { wasmKernel, wasmMatmul, wasmSimdAvailable } from './wasm-matmul.js';
+
+interface MinimalWasm {
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => { buffer: ArrayBuffer };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+
+/** Run one generated GEMM module on C[4,8] += A[4,1]·B[1,8] (row-major A, B one panel of 8). */
+function gemmOnce(base64: string, a: number, b: number, c: number): number {
+  const wasm = (globalThis as unknown as { WebAssembly: MinimalWasm }).WebAssembly;
+  const memory = new wasm.Memory({ initial: 1, maximum: 16, shared: true });
+  const { gemm } = new wasm.Instance(new wasm.Module(Buffer.from(base64, 'base64')), { env: { memory } })
+    .exports as { gemm: (...args: number[]) => void };
+  const heap = new Float32Array(memory.buffer);
+  heap.fill(a, 0, 4);
+  heap.fill(b, 16, 24);
+  heap.fill(c, 32, 64);
+  gemm(0, 64, 128, 4, 1, 8, 16, 4, 4, 1);
+  return heap[32]!;
+}
 
 function random(seed: number, length: number): Float32Array {
   const generator = new SeededRandom(seed);
@@ -9,8 +30,18 @@ function random(seed: number, length: number): Float32Array {
 }
 
 describe('WebAssembly SIMD matmul', () => {
-  it('is available on Node 20', () => {
+  it('is available on Node 20, with fused multiply-adds unless XFER_NANO_KERNELS says otherwise', () => {
     expect(wasmSimdAvailable()).toBe(true);
+    expect(wasmKernel()).toBe(process.env.XFER_NANO_KERNELS === 'wasm-simd' ? 'wasm-simd' : 'wasm-simd-fma');
+  });
+
+  it('fuses the multiply-add in the FMA kernel and rounds twice in the plain one', () => {
+    // (1 + 2⁻¹²)² = 1 + 2⁻¹¹ + 2⁻²⁴: the product rounded to float32 loses the 2⁻²⁴, a fused multiply-add
+    // keeps it. This machine (x86-64 with FMA3) is one where relaxed_madd fuses.
+    const x = 1 + 2 ** -12;
+    const c = -(1 + 2 ** -11);
+    expect(gemmOnce(gemmWasmBase64, x, x, c)).toBe(0);
+    expect(gemmOnce(gemmFmaWasmBase64, x, x, c)).toBe(2 ** -24);
   });
 
   for (const [m, k, n] of [
