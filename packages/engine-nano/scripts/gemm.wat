@@ -1,11 +1,12 @@
 ;; engine-nano's float32 GEMM: C[m,n] = A[m,k] · B[k,n] (with accumulate ≠ 0: C += A·B) with WebAssembly SIMD, 4×8 register tiles.
 ;; A: element (i, p) at a + (i/4)·aBlockStride + (i%4)·aRowStride + p·aColStride bytes — row-major:
-;; (16k, 4k, 4); packed in panels of 4 rows [m/4][k][4]: (16k, 4, 16). m a multiple of 4. B: packed in column panels of 8, [n/8][k][8]. C: row-major, n a multiple
-;; of 8. Each output element is accumulated over k in ascending order in one f32 lane (mul then add), so a
+;; (16k, 4k, 4); packed in panels of 4 rows [m/4][k][4]: (16k, 4, 16); the transpose of a row-major [k, m]: (16, 4, 4m). m a multiple of 4.
+;; B: element (p, j) at b + j·bColumnStride + p·bRowStride for each panel of 8 adjacent columns — packed in
+;; column panels of 8, [n/8][k][8]: (4k, 32); row-major [k, n]: (4, 4n). C: row-major, n a multiple of 8. Each output element is accumulated over k in ascending order in one f32 lane (mul then add), so a
 ;; row's result never depends on the other rows.
 (module
   (import "env" "memory" (memory 1 16384 shared))
-  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $aBlockStride i32) (param $aRowStride i32) (param $aColStride i32) (param $accumulate i32)
+  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $aBlockStride i32) (param $aRowStride i32) (param $aColStride i32) (param $accumulate i32) (param $bColumnStride i32) (param $bRowStride i32)
     (local $i i32) (local $ib i32) (local $iEnd i32) (local $jb i32) (local $p i32) (local $bp i32) (local $cp i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $rowBytes i32) (local $nBytes i32) (local $end i32)
     (local $b0 v128) (local $b1 v128) (local $x v128)
@@ -32,7 +33,7 @@
             (local.set $a1 (i32.add (local.get $a0) (local.get $aRowStride)))
             (local.set $a2 (i32.add (local.get $a1) (local.get $aRowStride)))
             (local.set $a3 (i32.add (local.get $a2) (local.get $aRowStride)))
-            (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $jb) (local.get $rowBytes))))
+            (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $jb) (local.get $bColumnStride))))
             (local.set $cp (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $jb)) (i32.const 2))))
             (if (local.get $accumulate)
               (then
@@ -67,7 +68,7 @@
                 (local.set $x (f32x4.splat (f32.load (i32.add (local.get $a3) (local.get $p)))))
                 (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
                 (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
-                (local.set $bp (i32.add (local.get $bp) (i32.const 32)))
+                (local.set $bp (i32.add (local.get $bp) (local.get $bRowStride)))
                 (local.set $p (i32.add (local.get $p) (local.get $aColStride)))
                 (br $inner)))
             (local.set $cp (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $jb)) (i32.const 2))))

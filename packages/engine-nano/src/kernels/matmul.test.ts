@@ -20,7 +20,7 @@ function gemmOnce(base64: string, a: number, b: number, c: number): number {
   heap.fill(a, 0, 4);
   heap.fill(b, 16, 24);
   heap.fill(c, 32, 64);
-  gemm(0, 64, 128, 4, 1, 8, 16, 4, 4, 1);
+  gemm(0, 64, 128, 4, 1, 8, 16, 4, 4, 1, 4, 32);
   return heap[32]!;
 }
 
@@ -50,6 +50,11 @@ describe('WebAssembly SIMD matmul', () => {
     [4, 8, 8],
     [13, 37, 19],
     [9, 20, 44],
+    // row-major B read in place (n a multiple of 8), Aᵀ read in place (m a multiple of 4, few panels)
+    [8, 5, 16],
+    [16, 33, 24],
+    // Aᵀ packed: B wider than the in-place limit
+    [12, 7, 136],
   ] as const) {
     it(`matches the JS kernels for nn, nt, tn and accumulation at ${m}x${k}x${n}`, () => {
       const a = random(m * 1000 + k, m * k);

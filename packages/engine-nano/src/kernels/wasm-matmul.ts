@@ -31,6 +31,8 @@ type Gemm = (
   aRowStride: number,
   aColStride: number,
   accumulate: number,
+  bColumnStride: number,
+  bRowStride: number,
 ) => void;
 
 interface Instance {
@@ -59,7 +61,7 @@ try {
   for (;;) {
     Atomics.wait(view, 0, seen);
     seen = Atomics.load(view, 0);
-    gemm(view[2], view[3], view[4], view[5], view[6], view[7], view[8], view[9], view[10], view[12]);
+    gemm(view[2], view[3], view[4], view[5], view[6], view[7], view[8], view[9], view[10], view[12], view[13], view[14]);
     Atomics.store(view, 1, seen);
     Atomics.notify(view, 1);
   }
@@ -145,11 +147,13 @@ function gemm(
   rowStride: number,
   colStride: number,
   accumulate: number,
+  bColumnStride: number,
+  bRowStride: number,
 ): void {
   const wasm = instance!;
   const helper = wasm.helper;
   if (!helper || m < 8 || m * k * n < parallelThreshold || Atomics.load(helper.control, 11) !== 1) {
-    wasm.gemm(a, b, c, m, k, n, blockStride, rowStride, colStride, accumulate);
+    wasm.gemm(a, b, c, m, k, n, blockStride, rowStride, colStride, accumulate, bColumnStride, bRowStride);
     return;
   }
   const mine = ((m >> 3) << 2) as number;
@@ -164,10 +168,12 @@ function gemm(
   control[9] = rowStride;
   control[10] = colStride;
   control[12] = accumulate;
+  control[13] = bColumnStride;
+  control[14] = bRowStride;
   const sequence = ++helper.sequence;
   Atomics.store(control, 0, sequence);
   Atomics.notify(control, 0);
-  wasm.gemm(a, b, c, mine, k, n, blockStride, rowStride, colStride, accumulate);
+  wasm.gemm(a, b, c, mine, k, n, blockStride, rowStride, colStride, accumulate, bColumnStride, bRowStride);
   for (;;) {
     const done = Atomics.load(control, 1);
     if (done === sequence) break;
@@ -176,7 +182,20 @@ function gemm(
   if (Atomics.load(control, 11) === -1) {
     // the helper died: compute its rows here and stop using it
     wasm.helper = undefined;
-    wasm.gemm(control[2]!, b, control[4]!, m - mine, k, n, blockStride, rowStride, colStride, accumulate);
+    wasm.gemm(
+      control[2]!,
+      b,
+      control[4]!,
+      m - mine,
+      k,
+      n,
+      blockStride,
+      rowStride,
+      colStride,
+      accumulate,
+      bColumnStride,
+      bRowStride,
+    );
   }
 }
 
@@ -210,10 +229,18 @@ function heapFor(floats: number): Float32Array {
   return wasm.heap;
 }
 
+/** Where B comes from: written packed by `fill`, a row-major [k, n] matrix, or prepared weights resident in the heap. */
+type BSource =
+  | { kind: 'fill'; fill: (heap: Float32Array, offset: number, nPad: number) => void }
+  | { kind: 'rowMajor'; data: FloatArray }
+  | { kind: 'resident'; offset: number };
+
 /**
  * Run C = A·B in wasm. A is row-major [m, k] (copied as it is), or with `transposed` the row-major [k, m]
- * matrix whose transpose is A (packed in panels of 4 rows, [mPad/4][k][4]). `fillB` writes B packed in panels of 8 columns ([nPad/8][k][8], columns ≥ n
- * zero) at `bOffset`. The result is copied (or added) into `c` ([m, n]).
+ * matrix whose transpose is A (read in place when m is a multiple of 4 and B has few panels, else packed in
+ * panels of 4 rows, [mPad/4][k][4]). A row-major B with n a multiple of 8 is read in place; otherwise B is
+ * packed in panels of 8 columns ([nPad/8][k][8], columns ≥ n zero). The result is copied (or added) into
+ * `c` ([m, n]). Every path sums each output over k in the same order: the same bits whichever layout.
  */
 function run(
   a: FloatArray,
@@ -223,38 +250,72 @@ function run(
   n: number,
   c: FloatArray,
   accumulate: boolean,
-  fillB: ((heap: Float32Array, offset: number, nPad: number) => void) | undefined,
-  resident?: number,
+  source: BSource,
 ): void {
   const mPad = (m + 3) & ~3;
   const nPad = (n + 7) & ~7;
   const aOffset = residentFloats;
-  const residentB = fillB === undefined ? (resident as number) : -1;
   const bOffset = aOffset + mPad * k;
-  const cOffset = bOffset + (residentB >= 0 ? 0 : nPad * k);
+  const cOffset = bOffset + (source.kind === 'resident' ? 0 : nPad * k);
   const heap = heapFor(cOffset + mPad * nPad);
-  if (transposed) {
+  // In place, Aᵀ is re-read once per 8-column panel from a stride of 4m floats: it pays for few panels only.
+  const stridedA = transposed && mPad === m && nPad <= stridedPanelLimit;
+  if (stridedA) {
+    heap.set(a.subarray(0, k * m), aOffset);
+  } else if (transposed) {
     packTransposedA(heap, aOffset, a, m, k, mPad);
   } else {
     heap.set(a.subarray(0, m * k), aOffset);
     heap.fill(0, aOffset + m * k, aOffset + mPad * k);
   }
-  const b = residentB >= 0 ? residentB : bOffset;
-  if (fillB) fillB(heap, bOffset, nPad);
+  let b = bOffset;
+  let bColumnStride = k * 4;
+  let bRowStride = 32;
+  if (source.kind === 'resident') {
+    b = source.offset;
+  } else if (source.kind === 'rowMajor' && nPad === n) {
+    heap.set(source.data.subarray(0, k * n), bOffset);
+    bColumnStride = 4;
+    bRowStride = n * 4;
+  } else if (source.kind === 'rowMajor') {
+    packRowMajorB(heap, bOffset, source.data, k, n);
+  } else {
+    source.fill(heap, bOffset, nPad);
+  }
   if (accumulate) {
     // the kernel adds onto C: bring C in (padding rows and columns are computed and discarded)
     if (nPad === n) heap.set(c.subarray(0, m * n), cOffset);
     else for (let i = 0; i < m; i++) heap.set(c.subarray(i * n, i * n + n), cOffset + i * nPad);
   }
   const add = accumulate ? 1 : 0;
-  if (transposed) gemm(aOffset * 4, b * 4, cOffset * 4, mPad, k, nPad, k * 16, 4, 16, add);
-  else gemm(aOffset * 4, b * 4, cOffset * 4, mPad, k, nPad, k * 16, k * 4, 4, add);
+  const [blockStride, rowStride, colStride] = stridedA
+    ? [16, 4, m * 4]
+    : transposed
+      ? [k * 16, 4, 16]
+      : [k * 16, k * 4, 4];
+  gemm(
+    aOffset * 4,
+    b * 4,
+    cOffset * 4,
+    mPad,
+    k,
+    nPad,
+    blockStride,
+    rowStride,
+    colStride,
+    add,
+    bColumnStride,
+    bRowStride,
+  );
   if (nPad === n) {
     c.set(heap.subarray(cOffset, cOffset + m * n));
     return;
   }
   for (let i = 0; i < m; i++) c.set(heap.subarray(cOffset + i * nPad, cOffset + i * nPad + n), i * n);
 }
+
+/** Widest B (in columns) for which a transposed A is read in place rather than packed. */
+const stridedPanelLimit = 128;
 
 /** Aᵀ given as row-major [k, m], packed in panels of 4 rows of A: [mPad/4][k][4]. */
 function packTransposedA(
@@ -287,35 +348,34 @@ function packTransposedA(
   }
 }
 
-/** A row-major [k, n] matrix packed as B. */
-function packRowMajorB(b: FloatArray, k: number, n: number) {
-  return (heap: Float32Array, offset: number, nPad: number) => {
-    for (let jb = 0; jb < nPad; jb += 8) {
-      const width = Math.min(8, n - jb);
-      let target = offset + jb * k;
-      let source = jb;
-      if (width === 8) {
-        for (let p = 0; p < k; p++) {
-          heap[target] = b[source]!;
-          heap[target + 1] = b[source + 1]!;
-          heap[target + 2] = b[source + 2]!;
-          heap[target + 3] = b[source + 3]!;
-          heap[target + 4] = b[source + 4]!;
-          heap[target + 5] = b[source + 5]!;
-          heap[target + 6] = b[source + 6]!;
-          heap[target + 7] = b[source + 7]!;
-          target += 8;
-          source += n;
-        }
-      } else {
-        for (let p = 0; p < k; p++) {
-          for (let jj = 0; jj < 8; jj++) heap[target + jj] = jj < width ? b[source + jj]! : 0;
-          target += 8;
-          source += n;
-        }
+/** A row-major [k, n] matrix packed as B, into `heap` at `offset`. */
+function packRowMajorB(heap: Float32Array, offset: number, b: FloatArray, k: number, n: number): void {
+  const nPad = (n + 7) & ~7;
+  for (let jb = 0; jb < nPad; jb += 8) {
+    const width = Math.min(8, n - jb);
+    let target = offset + jb * k;
+    let source = jb;
+    if (width === 8) {
+      for (let p = 0; p < k; p++) {
+        heap[target] = b[source]!;
+        heap[target + 1] = b[source + 1]!;
+        heap[target + 2] = b[source + 2]!;
+        heap[target + 3] = b[source + 3]!;
+        heap[target + 4] = b[source + 4]!;
+        heap[target + 5] = b[source + 5]!;
+        heap[target + 6] = b[source + 6]!;
+        heap[target + 7] = b[source + 7]!;
+        target += 8;
+        source += n;
+      }
+    } else {
+      for (let p = 0; p < k; p++) {
+        for (let jj = 0; jj < 8; jj++) heap[target + jj] = jj < width ? b[source + jj]! : 0;
+        target += 8;
+        source += n;
       }
     }
-  };
+  }
 }
 
 /** The transpose of a row-major [n, k] matrix (a weight W) packed as B, into `heap` at `offset`. */
@@ -347,15 +407,16 @@ export const wasmMatmul: MatmulBackend = {
     return wasmKernel() ?? 'wasm-simd';
   },
   nn(a, b, c, m, k, n, accumulate = false) {
-    run(a, false, m, k, n, c, accumulate, packRowMajorB(b, k, n));
+    run(a, false, m, k, n, c, accumulate, { kind: 'rowMajor', data: b });
   },
   nt(a, b, c, m, k, n, accumulate = false) {
-    run(a, false, m, k, n, c, accumulate, (heap, offset, nPad) =>
-      packTransposed(heap, offset, b, k, n, nPad),
-    );
+    run(a, false, m, k, n, c, accumulate, {
+      kind: 'fill',
+      fill: (heap, offset, nPad) => packTransposed(heap, offset, b, k, n, nPad),
+    });
   },
   tn(a, b, c, m, k, n, accumulate = false) {
-    run(a, true, m, k, n, c, accumulate, packRowMajorB(b, k, n));
+    run(a, true, m, k, n, c, accumulate, { kind: 'rowMajor', data: b });
   },
   prepare(weight, n, k) {
     const nPad = (n + 7) & ~7;
@@ -365,9 +426,12 @@ export const wasmMatmul: MatmulBackend = {
   },
   ntPrepared(a, weight, c, m) {
     if (weight.resident && weight.resident.epoch === residentEpoch) {
-      run(a, false, m, weight.k, weight.n, c, false, undefined, weight.resident.offset);
+      run(a, false, m, weight.k, weight.n, c, false, { kind: 'resident', offset: weight.resident.offset });
     } else {
-      run(a, false, m, weight.k, weight.n, c, false, (heap, offset) => heap.set(weight.packed, offset));
+      run(a, false, m, weight.k, weight.n, c, false, {
+        kind: 'fill',
+        fill: (heap, offset) => heap.set(weight.packed, offset),
+      });
     }
   },
   makeResident(weights) {
