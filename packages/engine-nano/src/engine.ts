@@ -20,7 +20,7 @@ import { encodeModelWeights } from './checkpoint.js';
 import { createCache, decodeStep, type KeyValueCache, prepareModel } from './decode.js';
 import { backendFor } from './kernels/backend.js';
 import type { FloatArray } from './kernels/matmul.js';
-import type { NanoModel } from './model.js';
+import { FloatArena, type NanoModel, withArena } from './model.js';
 import { SeededRandom } from './random.js';
 import { logSoftmax, sampleToken } from './sampler.js';
 import {
@@ -69,6 +69,8 @@ export class NanoEngine implements EngineV1 {
   readonly model: NanoModel;
   private readonly options: Required<NanoEngineOptions>;
   private closed = false;
+  /** Scratch buffers of one prompt pass, decode step or scoring chunk, reused by the next. */
+  private readonly arena = new FloatArena();
 
   constructor(model: NanoModel, options: NanoEngineOptions = {}) {
     this.model = model;
@@ -171,19 +173,6 @@ export class NanoEngine implements EngineV1 {
           });
         }
         const cache = createCache(model);
-        const { normed } = forward(
-          model,
-          backend,
-          { tokens: Int32Array.from(prompt), segments: [{ start: 0, length: prompt.length }] },
-          {
-            onKeyValue: (layer, keys, values) => {
-              cache.keys[layer]!.set(keys);
-              cache.values[layer]!.set(values);
-            },
-          },
-        );
-        cache.length = prompt.length;
-        const { logits } = logitsFor(model, backend, normed, [prompt.length - 1]);
         const entry: Active = {
           request,
           started,
@@ -195,7 +184,23 @@ export class NanoEngine implements EngineV1 {
           next: 0,
           pendingLogprob: 0,
         };
-        this.choose(entry, logits, 0, vocab);
+        // the prompt's pass: its buffers are scratch (the keys and values are copied into the cache)
+        withArena(this.arena, () => {
+          const { normed } = forward(
+            model,
+            backend,
+            { tokens: Int32Array.from(prompt), segments: [{ start: 0, length: prompt.length }] },
+            {
+              onKeyValue: (layer, keys, values) => {
+                cache.keys[layer]!.set(keys);
+                cache.values[layer]!.set(values);
+              },
+            },
+          );
+          cache.length = prompt.length;
+          const { logits } = logitsFor(model, backend, normed, [prompt.length - 1]);
+          this.choose(entry, logits, 0, vocab);
+        });
         active.push(entry);
       }
       // accept each active sequence's chosen token; finished ones leave the batch
@@ -233,15 +238,17 @@ export class NanoEngine implements EngineV1 {
       }
       options.onProgress?.({ done, total: parsed.length, tokens });
       if (stepping.length === 0) continue;
-      const logits = decodeStep(
-        model,
-        backend,
-        stepping.map((entry) => entry.next),
-        stepping.map((entry) => entry.cache),
-        prepared,
-      );
-      stepping.forEach((entry, row) => {
-        this.choose(entry, logits, row * vocab, vocab);
+      withArena(this.arena, () => {
+        const logits = decodeStep(
+          model,
+          backend,
+          stepping.map((entry) => entry.next),
+          stepping.map((entry) => entry.cache),
+          prepared,
+        );
+        stepping.forEach((entry, row) => {
+          this.choose(entry, logits, row * vocab, vocab);
+        });
       });
       active.push(...stepping);
       await tick();
@@ -307,35 +314,37 @@ export class NanoEngine implements EngineV1 {
         for (let t = 0; t < continuation.length; t++) lossRows.push(start + context.length - 1 + t);
         start += all.length - 1;
       }
-      const { normed } = forward(model, backend, { tokens, segments });
-      const { logits } = logitsFor(model, backend, normed, lossRows);
-      let row = 0;
-      for (const { request, continuation } of chunk) {
-        const result: ScoreResult = {
-          id: request.id,
-          tokenIds: continuation,
-          tokens: tokenStrings(continuation),
-          logprobs: [],
-          ranks: [],
-          isGreedy: [],
-        };
-        const distributions: number[][] = [];
-        for (const target of continuation) {
-          const offset = row * vocab;
-          const logprobs = logSoftmax(logits, offset, vocab);
-          const targetLogit = logits[offset + target]!;
-          let rank = 1;
-          for (let j = 0; j < vocab; j++) if (logits[offset + j]! > targetLogit) rank++;
-          result.logprobs.push(logprobs[target]!);
-          result.ranks.push(rank);
-          result.isGreedy.push(rank === 1);
-          if (request.fullDistribution) distributions.push(Array.from(logprobs));
-          row++;
+      withArena(this.arena, () => {
+        const { normed } = forward(model, backend, { tokens, segments });
+        const { logits } = logitsFor(model, backend, normed, lossRows);
+        let row = 0;
+        for (const { request, continuation } of chunk) {
+          const result: ScoreResult = {
+            id: request.id,
+            tokenIds: continuation,
+            tokens: tokenStrings(continuation),
+            logprobs: [],
+            ranks: [],
+            isGreedy: [],
+          };
+          const distributions: number[][] = [];
+          for (const target of continuation) {
+            const offset = row * vocab;
+            const logprobs = logSoftmax(logits, offset, vocab);
+            const targetLogit = logits[offset + target]!;
+            let rank = 1;
+            for (let j = 0; j < vocab; j++) if (logits[offset + j]! > targetLogit) rank++;
+            result.logprobs.push(logprobs[target]!);
+            result.ranks.push(rank);
+            result.isGreedy.push(rank === 1);
+            if (request.fullDistribution) distributions.push(Array.from(logprobs));
+            row++;
+          }
+          if (request.fullDistribution) result.distributions = distributions;
+          results.push(result);
         }
-        if (request.fullDistribution) result.distributions = distributions;
-        results.push(result);
-      }
-      options.onProgress?.({ done: results.length, total: parsed.length, tokens: row });
+        options.onProgress?.({ done: results.length, total: parsed.length, tokens: row });
+      });
       await tick();
     }
     return results;
