@@ -9,10 +9,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../..', import.meta.url));
 
-async function xfer(args: string[]): Promise<{ stdout: string; stderr: string }> {
+async function xfer(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
   return run('pnpm', ['-s', 'xfer', ...args], {
     cwd: root,
-    env: { ...process.env, FORCE_COLOR: '0' },
+    env: { ...process.env, FORCE_COLOR: '0', ...env },
     maxBuffer: 1 << 24,
   });
 }
@@ -58,6 +61,11 @@ describe('xfer pretrain', () => {
       outputs[2]!,
       '--no-eval',
     ]);
+    // the plain kernel rounds each product before adding it: the same seed, other last bits
+    const plainKernel = await xfer(
+      ['pretrain', '--preset', 'tiny', '--seed', '11', '--out', join(base, 'plain'), '--no-eval'],
+      { XFER_NANO_KERNELS: 'wasm-simd' },
+    );
     const lastLine = (text: string) => text.trim().split('\n').at(-1)!;
     const sha = (text: string) => lastLine(text).match(/sha256=([0-9a-f]{64})/)![1];
     expect(lastLine(first.stdout)).toMatch(
@@ -71,6 +79,7 @@ describe('xfer pretrain', () => {
     expect(sha(second.stdout)).toBe(sha(first.stdout));
     expect(Buffer.compare(weights[0]!, weights[1]!)).toBe(0);
     expect(sha(third.stdout)).not.toBe(sha(first.stdout));
+    expect(sha(plainKernel.stdout)).not.toBe(sha(first.stdout));
     for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'pretraining.json']) {
       await expect(readFile(join(outputs[0]!, file), 'utf8')).resolves.toContain('{');
     }
@@ -78,6 +87,10 @@ describe('xfer pretrain', () => {
     expect(record.seed).toBe(11);
     expect(record.checkpoint.sha256).toBe(sha(first.stdout));
     expect(record.corpus.documents).toBeGreaterThan(12 * 8);
+    const fused = process.env.XFER_NANO_KERNELS === 'wasm-simd' ? 'wasm-simd' : 'wasm-simd-fma';
+    expect(record.compute).toEqual({ kernels: fused, threads: expect.any(Number) });
+    const plainRecord = JSON.parse(await readFile(join(base, 'plain', 'pretraining.json'), 'utf8'));
+    expect(plainRecord.compute.kernels).toBe('wasm-simd');
   });
 
   it('names the bad option', async () => {

@@ -75,9 +75,8 @@ export default defineCommand({
       const seed = integerOption('seed', args.seed, 0) ?? 0;
       const steps = integerOption('steps', args.steps, 1);
       const { resolvePretrainPreset, runNanoPretraining } = await import('@xfer/train');
-      const { createNanoModel, NanoTrainer, nanoChatTemplate, parseNanoConfig } = await import(
-        '@xfer/engine-nano'
-      );
+      const { createNanoModel, NanoTrainer, nanoChatTemplate, nanoComputeInfo, parseNanoConfig } =
+        await import('@xfer/engine-nano');
       const { createChatTemplate } = await import('@xfer/eval');
       const preset = resolvePretrainPreset(args.preset, steps === undefined ? {} : { steps });
       const outputDir = args.out ?? `.xfer/pretrain/${preset.name}-seed${seed}`;
@@ -88,6 +87,7 @@ export default defineCommand({
         seed,
         outputDir,
         render: (messages, options) => template.render(messages, options),
+        compute: nanoComputeInfo(),
         createTrainer: (architecture, options) =>
           new NanoTrainer(createNanoModel(parseNanoConfig(architecture), options.seed), {
             optimizer: options.optimizer,

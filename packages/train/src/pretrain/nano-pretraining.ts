@@ -21,6 +21,8 @@ export interface NanoPretrainingOptions {
   render: ChatRenderer;
   onStep?: (step: PretrainStep) => void;
   signal?: AbortSignal;
+  /** What computed it (e.g. engine-nano's kernels and threads), recorded in `pretraining.json`. */
+  compute?: { kernels: string; threads: number };
 }
 
 /** The record written beside the checkpoint as `pretraining.json`. */
@@ -35,6 +37,8 @@ export interface PretrainingRecord {
   finalLoss: number;
   lossCurve: PretrainResult['lossCurve'];
   checkpoint: CheckpointWritten;
+  /** The kernels and threads it was computed with (the kernel decides the last bits of the weights). */
+  compute?: { kernels: string; threads: number };
   node: string;
   finishedAt: string;
 }
@@ -87,6 +91,7 @@ export async function runNanoPretraining(options: NanoPretrainingOptions): Promi
       finalLoss: result.finalLoss,
       lossCurve: result.lossCurve,
       checkpoint,
+      ...(options.compute ? { compute: options.compute } : {}),
       node: process.version,
       finishedAt: new Date().toISOString(),
     };
