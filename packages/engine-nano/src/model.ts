@@ -59,18 +59,40 @@ export function tensorShapes(config: NanoConfig): { name: string; shape: number[
 }
 
 /**
- * A bump allocator for the float32 buffers of one training call: every buffer is a zeroed view into a
+ * A bump allocator for the float buffers of one training call: every buffer is a zeroed view into a
  * few large blocks that are reused call after call. Each fresh `Float32Array` is external memory to V8,
  * and a training step allocates hundreds of them; with a large heap alive (a pretraining corpus), that
  * pressure set off a full mark-compact about twice a second, a fifth of pretraining's time. Nothing
  * allocated inside `withArena` may outlive it.
  */
 export class FloatArena {
-  private blocks: Float32Array[] = [];
+  private readonly single = new ArenaBlocks((length) => new Float32Array(length));
+  private readonly double = new ArenaBlocks((length) => new Float64Array(length));
+
+  take(length: number): Float32Array {
+    return this.single.take(length);
+  }
+
+  take64(length: number): Float64Array {
+    return this.double.take(length);
+  }
+
+  /** Forget every buffer handed out; what the last call needed becomes one block per precision. */
+  reset(): void {
+    this.single.reset();
+    this.double.reset();
+  }
+}
+
+/** The blocks of one precision. */
+class ArenaBlocks<T extends Float32Array | Float64Array> {
+  private blocks: T[] = [];
   private block = 0;
   private used = 0;
 
-  take(length: number): Float32Array {
+  constructor(private readonly create: (length: number) => T) {}
+
+  take(length: number): T {
     let current = this.blocks[this.block];
     if (current && this.used + length > current.length) {
       this.block++;
@@ -78,20 +100,19 @@ export class FloatArena {
       current = this.blocks[this.block];
     }
     if (!current || length > current.length) {
-      current = new Float32Array(Math.max(length, 1 << 20));
+      current = this.create(Math.max(length, 1 << 20));
       this.blocks.splice(this.block, 0, current);
     }
-    const view = current.subarray(this.used, this.used + length);
+    const view = current.subarray(this.used, this.used + length) as T;
     view.fill(0);
     this.used += length;
     return view;
   }
 
-  /** Forget every buffer handed out; what the last call needed becomes one block. */
   reset(): void {
     if (this.blocks.length > 1) {
       const total = this.blocks.reduce((sum, block) => sum + block.length, 0);
-      this.blocks = [new Float32Array(total)];
+      this.blocks = [this.create(total)];
     }
     this.block = 0;
     this.used = 0;
@@ -112,9 +133,9 @@ export function withArena<T>(arena: FloatArena, body: () => T): T {
   }
 }
 
-/** Allocate a zeroed buffer of the model's precision (from the active arena for float32, if any). */
+/** Allocate a zeroed buffer of the model's precision (from the active arena, if any). */
 export function allocate(dtype: NanoDtype, length: number): FloatArray {
-  if (dtype === 'float64') return new Float64Array(length);
+  if (dtype === 'float64') return activeArena ? activeArena.take64(length) : new Float64Array(length);
   return activeArena ? activeArena.take(length) : new Float32Array(length);
 }
 

@@ -40,6 +40,8 @@ export interface LayerActivations {
   gate: FloatArray;
   up: FloatArray;
   activated: FloatArray;
+  /** exp(−gate) of every element, kept for the backward's sigmoid (double precision, as computed). */
+  gateExp: Float64Array;
 }
 
 export interface Activations {
@@ -477,7 +479,17 @@ export function forward(
     backend.nt(normed2, w.gateProj, gate, rows, d, f);
     backend.nt(normed2, w.upProj, up, rows, d, f);
     const activated = allocate(dtype, rows * f);
-    for (let i = 0; i < rows * f; i++) activated[i] = silu(gate[i]!) * up[i]!;
+    const gateExp = keep ? (allocate('float64', rows * f) as Float64Array) : undefined;
+    if (gateExp) {
+      for (let i = 0; i < rows * f; i++) {
+        const x = gate[i]!;
+        const e = Math.exp(-x);
+        gateExp[i] = e;
+        activated[i] = (x / (1 + e)) * up[i]!;
+      }
+    } else {
+      for (let i = 0; i < rows * f; i++) activated[i] = silu(gate[i]!) * up[i]!;
+    }
     const output = allocate(dtype, rows * d);
     backend.nt(activated, w.downProj, output, rows, f, d);
     for (let i = 0; i < rows * d; i++) output[i]! += middle[i]!;
@@ -501,6 +513,7 @@ export function forward(
         gate,
         up,
         activated,
+        gateExp: gateExp!,
       });
     }
     hidden = output;
@@ -588,7 +601,7 @@ export function backward(
     const dUp = allocate(dtype, rows * f);
     for (let i = 0; i < rows * f; i++) {
       const x = a.gate[i]!;
-      const s = 1 / (1 + Math.exp(-x));
+      const s = 1 / (1 + a.gateExp[i]!);
       const da = dActivated[i]!;
       dUp[i] = da * x * s;
       dGate[i] = da * a.up[i]! * (s + x * s * (1 - s));
