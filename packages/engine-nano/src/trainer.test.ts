@@ -24,6 +24,29 @@ const toy = [
 ];
 
 describe('NanoTrainer', () => {
+  it('rejects a malformed sequence with an error naming its field, and changes nothing', async () => {
+    const trainer = new NanoTrainer(createNanoModel(config, 1));
+    const cases: [unknown, RegExp][] = [
+      [{ promptTokenIds: [1], completionTokenIds: [] }, /sequences\[1\]\.completionTokenIds/],
+      [{ promptTokenIds: [1, -2], completionTokenIds: [3] }, /sequences\[1\]\.promptTokenIds\[1\]/],
+      [
+        { promptTokenIds: [1], completionTokenIds: [3], weights: [Number.NaN] },
+        /sequences\[1\]\.weights\[0\]/,
+      ],
+      [{ promptTokenIds: [1], completionTokenIds: [2.5] }, /sequences\[1\]\.completionTokenIds\[0\]/],
+    ];
+    for (const [bad, field] of cases) {
+      const failure = await trainer
+        .forwardBackward([toy[0]!, bad as (typeof toy)[0]], plain)
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(Error);
+      expect(`${(failure as { field?: string }).field} ${(failure as Error).message}`).toMatch(field);
+    }
+    const clean = new NanoTrainer(createNanoModel(config, 1));
+    const expected = await clean.forwardBackward(toy, plain);
+    expect((await trainer.forwardBackward(toy, plain)).loss).toBe(expected.loss);
+  });
+
   it('learns a toy sequence: the loss falls by more than 3x', async () => {
     const trainer = new NanoTrainer(createNanoModel(config, 1), { optimizer: { weightDecay: 0.01 } });
     const first = await trainer.forwardBackward(toy, plain);
