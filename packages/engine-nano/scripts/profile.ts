@@ -3,6 +3,8 @@
  * forward/backward + AdamW step of the bench model (8×256 tokens). `tsx --conditions=@xfer/source
  * packages/engine-nano/scripts/profile.ts`.
  */
+import { readFileSync } from 'node:fs';
+import { defaultNanoConfig, parseNanoConfig } from '../src/config.js';
 import { backendFor, setFloat32Backend } from '../src/kernels/backend.js';
 import type { MatmulBackend } from '../src/kernels/matmul.js';
 import { createNanoModel } from '../src/model.js';
@@ -26,30 +28,14 @@ setFloat32Backend({
   nt: timed('nt'),
   tn: timed('tn'),
 });
-// `--nano`: the shipped nano-base's architecture and a pretraining-shaped batch (32 sequences of 20–120
-// tokens, ~60 on average, as the nano corpus); default: the bench model, 8×256 tokens.
+// `--nano`: the shipped nano-base's architecture (models/nano-base/config.json) and a pretraining-shaped
+// batch (32 sequences of 20–130 tokens, as the nano corpus); default: the bench model, 8×256 tokens.
 const nanoShape = process.argv.includes('--nano');
 const config = nanoShape
-  ? {
-      vocab_size: 264,
-      hidden_size: 64,
-      intermediate_size: 192,
-      num_hidden_layers: 3,
-      num_attention_heads: 2,
-      num_key_value_heads: 1,
-      head_dim: 32,
-      max_position_embeddings: 256,
-    }
-  : {
-      vocab_size: 264,
-      hidden_size: 256,
-      intermediate_size: 768,
-      num_hidden_layers: 4,
-      num_attention_heads: 8,
-      num_key_value_heads: 4,
-      head_dim: 32,
-      max_position_embeddings: 512,
-    };
+  ? parseNanoConfig(
+      JSON.parse(readFileSync(new URL('../../../models/nano-base/config.json', import.meta.url), 'utf8')),
+    )
+  : defaultNanoConfig;
 const trainer = new NanoTrainer(createNanoModel(config, 0));
 const batch = Array.from({ length: nanoShape ? 32 : 8 }, (_, s) => ({
   promptTokenIds: nanoShape ? Array.from({ length: 10 + ((s * 37) % 50) }, (_, i) => (i * 3 + s) % 256) : [s],

@@ -30,7 +30,10 @@ export const NanoConfigSchema = z
 export type NanoConfig = z.infer<typeof NanoConfigSchema>;
 export type NanoConfigInput = z.input<typeof NanoConfigSchema>;
 
-/** The default nano architecture (about 3.2M parameters): what `nano-base` is pretrained with. */
+/**
+ * The default nano architecture (about 3.2M parameters): `pnpm bench:nano`'s model and a fresh engine's
+ * default. The shipped `nano-base` is smaller (the `nano` pretraining preset: 64 wide, 3 layers).
+ */
 export const defaultNanoConfig: NanoConfig = {
   vocab_size: 264,
   hidden_size: 256,

@@ -68,7 +68,7 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
       max_position_embeddings: 256,
     },
     corpus: {
-      itemsPerTask: 4000,
+      itemsPerTask: 8000,
       knowledgeRepeats: 64,
       statementsPerTask: 15000,
       factRepeats: 60,
@@ -76,7 +76,7 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
       workedChatShare: 0.2,
     },
     promptLossWeight: 0,
-    steps: 5500,
+    steps: 9000,
     batchSize: 32,
     microBatchSize: 32,
     learningRate: 5e-3,
