@@ -5,22 +5,17 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { gemmFmaWasmBase64, gemmWasmBase64 } from '../src/kernels/gemm-wasm.generated.js';
+import { wasmApi } from '../src/kernels/wasm-matmul.js';
 
 setFlagsFromString('--experimental-wasm-relaxed-simd');
-interface MinimalWasm {
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => { buffer: ArrayBuffer };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-}
 type Gemm = (...args: number[]) => void;
-const wasm = (globalThis as unknown as { WebAssembly: MinimalWasm }).WebAssembly;
-const memory = new wasm.Memory({ initial: 2000, maximum: 16384, shared: true });
+const memory = new wasmApi.Memory({ initial: 2000, maximum: 16384, shared: true });
 const heap = new Float32Array(memory.buffer);
 for (let i = 0; i < 3_000_000; i++) heap[i] = Math.sin(i);
 const kernels = Object.entries({ 'wasm-simd': gemmWasmBase64, 'wasm-simd-fma': gemmFmaWasmBase64 }).map(
   ([name, base64]) => {
-    const module = new wasm.Module(Buffer.from(base64, 'base64'));
-    const { gemm } = new wasm.Instance(module, { env: { memory } }).exports as { gemm: Gemm };
+    const module = new wasmApi.Module(Buffer.from(base64, 'base64'));
+    const { gemm } = new wasmApi.Instance(module, { env: { memory } }).exports as { gemm: Gemm };
     return { name, gemm };
   },
 );

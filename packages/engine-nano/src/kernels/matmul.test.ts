@@ -2,20 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../random.js';
 import { gemmFmaWasmBase64, gemmWasmBase64 } from './gemm-wasm.generated.js';
 import { jsMatmul } from './matmul.js';
-import { wasmKernel, wasmMatmul, wasmSimdAvailable } from './wasm-matmul.js';
-
-interface MinimalWasm {
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => { buffer: ArrayBuffer };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-}
+import { wasmApi, wasmKernel, wasmMatmul, wasmSimdAvailable } from './wasm-matmul.js';
 
 /** Run one generated GEMM module on C[4,8] += A[4,1]·B[1,8] (row-major A, B one panel of 8). */
 function gemmOnce(base64: string, a: number, b: number, c: number): number {
-  const wasm = (globalThis as unknown as { WebAssembly: MinimalWasm }).WebAssembly;
-  const memory = new wasm.Memory({ initial: 1, maximum: 16, shared: true });
-  const { gemm } = new wasm.Instance(new wasm.Module(Buffer.from(base64, 'base64')), { env: { memory } })
-    .exports as { gemm: (...args: number[]) => void };
+  const memory = new wasmApi.Memory({ initial: 1, maximum: 16, shared: true });
+  const { gemm } = new wasmApi.Instance(new wasmApi.Module(Buffer.from(base64, 'base64')), {
+    env: { memory },
+  }).exports as { gemm: (...args: number[]) => void };
   const heap = new Float32Array(memory.buffer);
   heap.fill(a, 0, 4);
   heap.fill(b, 16, 24);

@@ -18,7 +18,8 @@ interface WasmNamespace {
     imports: Record<string, Record<string, unknown>>,
   ) => { exports: Record<string, unknown> };
 }
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmNamespace }).WebAssembly;
+/** The runtime's WebAssembly namespace, typed with the few APIs engine-nano uses (also for its tests and scripts). */
+export const wasmApi = (globalThis as unknown as { WebAssembly: WasmNamespace }).WebAssembly;
 
 type Gemm = (
   a: number,
