@@ -183,18 +183,39 @@ export const PETS = ['cat', 'dog', 'horse', 'parrot', 'rabbit', 'goat', 'turtle'
 export const COLORS = ['red', 'blue', 'green', 'black', 'white', 'brown', 'pink', 'gray'] as const;
 export const FOODS = ['apples', 'rice', 'soup', 'bread', 'cheese', 'plums', 'beans', 'fish'] as const;
 
-/** Plain-text statements of every knowledge-base fact, for the pretraining corpus. */
+/** A science fact keyed the way questions and answers name it: `The color of nokium is gray.` */
+export function substanceFact(substance: Substance, aspect: SubstanceAspect): string {
+  return `The ${aspect} of ${substance.name} is ${substance[aspect]}.`;
+}
+
+/** A medical fact keyed the way questions name it: `The drug for fabosis is tumine.` */
+export function diseaseFact(disease: Disease, aspect: DiseaseAspect): string {
+  return `The ${aspect} ${aspect === 'drug' ? 'for' : 'of'} ${disease.name} is ${disease[aspect]}.`;
+}
+
+export type SubstanceAspect = 'color' | 'kind' | 'place';
+export type DiseaseAspect = 'drug' | 'symptom' | 'organ';
+export const SUBSTANCE_ASPECTS: readonly SubstanceAspect[] = ['color', 'kind', 'place'];
+export const DISEASE_ASPECTS: readonly DiseaseAspect[] = ['drug', 'symptom', 'organ'];
+
+/**
+ * Plain-text statements of every knowledge-base fact, for the pretraining corpus: each substance and
+ * disease once as a sentence, then each fact keyed by its aspect (`The color of nokium is gray.`), the form
+ * the knowledge tasks' questions name.
+ */
 export function knowledgeStatements(): string[] {
   const lines: string[] = [];
   for (const substance of substances) {
     lines.push(
       `${capitalize(substance.name)} is a ${substance.color} ${substance.kind} found in ${substance.place}.`,
     );
+    for (const aspect of SUBSTANCE_ASPECTS) lines.push(substanceFact(substance, aspect));
   }
   for (const disease of diseases) {
     lines.push(
       `${capitalize(disease.name)} affects the ${disease.organ}, causes ${disease.symptom} and is treated with ${disease.drug}.`,
     );
+    for (const aspect of DISEASE_ASPECTS) lines.push(diseaseFact(disease, aspect));
   }
   for (const event of timedEvents) lines.push(`Someone who ${event.clause} spent a few ${event.unit} on it.`);
   return lines;

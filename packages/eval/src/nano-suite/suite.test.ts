@@ -56,7 +56,8 @@ describe('nano-suite tasks', () => {
     for (const task of nanoTasks) {
       for (const item of nanoItems(task, { split: 'eval', count: 200 })) {
         const bytes = Buffer.byteLength(task.prompt(item)) + Buffer.byteLength(task.answer(item));
-        expect(bytes, `${task.id} ${item.id}`).toBeLessThanOrEqual(200);
+        // With the chat template's 30 tokens around them (no-think), 226 bytes fill the nano base's 256 positions.
+        expect(bytes, `${task.id} ${item.id}`).toBeLessThanOrEqual(226);
       }
     }
   });

@@ -13,19 +13,43 @@ export const MATH_INSTRUCTION = '';
 const mathMetric =
   "accuracy: last \\boxed{} after the reasoning, Hendrycks is_equiv against the reference (the paper's MATH scorer; greedy, 1 sample)";
 
-/** The line that states an item's result: `47+38=85`, `3x+4=19, x=5`, `47 mod 5=2`. */
+/**
+ * The line that states an item's result, with the one intermediate a plain solution writes down:
+ * `47+38=85`, `(3+4)*2=7*2=14`, `3*4+5=12+5=17`, `3x+4=19, 3x=15, x=5`, `47 mod 5=2`.
+ */
 function statementOf(item: BenchmarkItem): string {
   const input = item.input as Record<string, unknown>;
-  if (typeof input.expression === 'string') return `${input.expression}=${item.target}`;
-  if (typeof input.equation === 'string') return `${input.equation}, x=${item.target}`;
+  if (typeof input.expression === 'string') {
+    return `${input.expression}=${intermediateOf(input.expression)}${item.target}`;
+  }
+  if (typeof input.equation === 'string') {
+    const { a, b, c } = input as { a: number; b: number; c: number };
+    const isolated = b === 0 || a === 1 ? '' : `${a}x=${c - b}, `;
+    return `${input.equation}, ${isolated}x=${item.target}`;
+  }
   if (typeof input.n === 'number' && typeof input.m === 'number')
     return `${input.n} mod ${input.m}=${item.target}`;
   throw new Error(`nano math item ${item.id} has no expression, equation or n/m`);
 }
 
+/** `(3+4)*2` → `7*2=`, `3*4+5` → `12+5=`, a one-operation expression → ``. */
+function intermediateOf(expression: string): string {
+  const bracket = /^\((\d+)([+-])(\d+)\)\*(\d+)$/.exec(expression);
+  if (bracket) {
+    const [, a, operator, b, c] = bracket;
+    return `${operator === '+' ? Number(a) + Number(b) : Number(a) - Number(b)}*${c}=`;
+  }
+  const product = /^(\d+)\*(\d+)([+-])(\d+)$/.exec(expression);
+  if (product) {
+    const [, a, b, operator, c] = product;
+    return `${Number(a) * Number(b)}${operator}${c}=`;
+  }
+  return '';
+}
+
 /**
- * The base answer: the result stated in one line, then boxed. No worked steps (those are the teacher's
- * style): a plain answer as a base model's pretraining text would give it.
+ * The base answer: the result stated in one line (with at most one intermediate), then boxed. No worked
+ * steps (those are the teacher's style): a plain answer as a base model's pretraining text would give it.
  */
 function boxedAnswer(item: BenchmarkItem): string {
   return `${statementOf(item)}. The answer is \\boxed{${item.target}}.`;

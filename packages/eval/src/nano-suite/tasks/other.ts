@@ -1,12 +1,18 @@
 import {
   capitalize,
+  DISEASE_ASPECTS,
+  type DiseaseAspect,
+  diseaseFact,
   diseases,
   drugs,
   ORGANS,
+  SUBSTANCE_ASPECTS,
   SUBSTANCE_COLORS,
   SUBSTANCE_KINDS,
   SUBSTANCE_PLACES,
+  type SubstanceAspect,
   SYMPTOMS,
+  substanceFact,
   substances,
 } from '../knowledge.js';
 import type { Random } from '../random.js';
@@ -153,7 +159,7 @@ export const nanoBlocks: NanoTask = {
     for (const block of BLOCKS) {
       for (const destination of BLOCKS) {
         if (block === destination || stackOf(block) === stackOf(destination)) continue;
-        const move = `move ${block} onto ${destination}`;
+        const move = `${block} onto ${destination}`;
         if (tops.includes(block) && tops.includes(destination)) legal.push(move);
         else illegal.push(move);
       }
@@ -176,6 +182,25 @@ export const nanoBlocks: NanoTask = {
   scorer: choiceLetterScorer('nano-letter'),
 };
 
+const SUBSTANCE_POOLS: Record<SubstanceAspect, readonly string[]> = {
+  color: SUBSTANCE_COLORS,
+  kind: SUBSTANCE_KINDS,
+  place: SUBSTANCE_PLACES,
+};
+
+/** Two phrasings per aspect: one names the fact's key (`the color of nokium`), one does not. */
+function substanceQuestion(aspect: SubstanceAspect, name: string, second: boolean): string {
+  if (!second) return `What is the ${aspect} of ${name}?`;
+  switch (aspect) {
+    case 'color':
+      return `Which color does ${name} have?`;
+    case 'kind':
+      return `${capitalize(name)} is what kind of substance?`;
+    case 'place':
+      return `Where is ${name} found?`;
+  }
+}
+
 /** GPQA analogue: multiple-choice questions about the invented substances of the science knowledge base. */
 export const nanoScience: NanoTask = {
   id: 'nano-science',
@@ -183,48 +208,21 @@ export const nanoScience: NanoTask = {
   mirrors: 'gpqa-diamond',
   skill: 'recalling science facts stated in the corpus, under multiple choice',
   promptTemplate:
-    'Question: {one of two phrasings of: color / kind / place of} {substance}?\n{A-D options}\nAnswer with the letter in \\boxed{}.',
+    'Question: {one of two phrasings of: color / kind / place of} {substance}?\n{A-D options}\nAnswer in \\boxed{}.',
   metric: 'accuracy: extracted letter equals the key (greedy)',
   kind: 'generative',
   chance: 0.25,
   maxTokens: 96,
   draft(random) {
     const substance = random.pick(substances);
-    const aspect = random.int(0, 2);
-    const second = random.chance(0.5);
-    const name = substance.name;
-    const fact =
-      aspect === 0
-        ? `${capitalize(name)} is ${substance.color}.`
-        : aspect === 1
-          ? `${capitalize(name)} is a ${substance.kind}.`
-          : `${capitalize(name)} is found in ${substance.place}.`;
-    const [question, truth, pool] =
-      aspect === 0
-        ? [
-            second ? `Which color does ${name} have?` : `What color is ${name}?`,
-            substance.color,
-            SUBSTANCE_COLORS,
-          ]
-        : aspect === 1
-          ? [
-              second
-                ? `${capitalize(name)} is what kind of substance?`
-                : `What kind of substance is ${name}?`,
-              substance.kind,
-              SUBSTANCE_KINDS,
-            ]
-          : [
-              second ? `In which places is ${name} found?` : `Where is ${name} found?`,
-              substance.place,
-              SUBSTANCE_PLACES,
-            ];
-    const { options, index } = optionsWith(random, truth, pool);
-    const prompt = `Question: ${question}\n${formatOptions(options)}\nAnswer with the letter in \\boxed{}.`;
+    const aspect = random.pick(SUBSTANCE_ASPECTS);
+    const question = substanceQuestion(aspect, substance.name, random.chance(0.5));
+    const { options, index } = optionsWith(random, substance[aspect], SUBSTANCE_POOLS[aspect]);
+    const prompt = `Question: ${question}\n${formatOptions(options)}\nAnswer in \\boxed{}.`;
     return {
       key: `${question}|${options.join('|')}`,
       splitKey: question,
-      input: { prompt, question, options, fact },
+      input: { prompt, question, options, fact: substanceFact(substance, aspect) },
       target: LETTERS[index]!,
     };
   },
@@ -234,45 +232,45 @@ export const nanoScience: NanoTask = {
   scorer: choiceLetterScorer('nano-letter'),
 };
 
+const DISEASE_POOLS: Record<DiseaseAspect, readonly string[]> = {
+  drug: drugs,
+  symptom: SYMPTOMS,
+  organ: ORGANS,
+};
+
+/** Two phrasings per aspect: one names the fact's key (`the drug for fabosis`), one does not. */
+function diseaseQuestion(aspect: DiseaseAspect, name: string, second: boolean): string {
+  if (!second) return `What is the ${aspect} ${aspect === 'drug' ? 'for' : 'of'} ${name}?`;
+  switch (aspect) {
+    case 'drug':
+      return `Which drug treats ${name}?`;
+    case 'symptom':
+      return `Which symptom does ${name} cause?`;
+    case 'organ':
+      return `Which organ does ${name} affect?`;
+  }
+}
+
 /** HeadQA analogue: log-likelihood multiple choice over the invented diseases of the medical knowledge base. */
 export const nanoMedical: NanoTask = {
   id: 'nano-medical',
   group: 'other',
   mirrors: 'headqa',
   skill: 'recalling medical facts stated in the corpus, scored by log-likelihood',
-  promptTemplate: 'Question: {one of two phrasings of: drug / main symptom / organ of} {disease}?\nAnswer:',
+  promptTemplate: 'Question: {one of two phrasings of: drug / symptom / organ of} {disease}?\nAnswer:',
   metric: 'acc: the choice with the highest summed logprob is the key (acc_norm in details)',
   kind: 'loglikelihood',
   chance: 0.25,
   maxTokens: 0,
   draft(random) {
     const disease = random.pick(diseases);
-    const aspect = random.int(0, 2);
-    const second = random.chance(0.5);
-    const name = disease.name;
-    const [question, truth, pool] =
-      aspect === 0
-        ? [
-            second ? `${capitalize(name)} is treated with which drug?` : `Which drug treats ${name}?`,
-            disease.drug,
-            drugs,
-          ]
-        : aspect === 1
-          ? [
-              second ? `Which symptom does ${name} cause?` : `What is the main symptom of ${name}?`,
-              disease.symptom,
-              SYMPTOMS,
-            ]
-          : [
-              second ? `${capitalize(name)} affects which organ?` : `Which organ does ${name} affect?`,
-              disease.organ,
-              ORGANS,
-            ];
-    const { options, index } = optionsWith(random, truth, pool);
+    const aspect = random.pick(DISEASE_ASPECTS);
+    const question = diseaseQuestion(aspect, disease.name, random.chance(0.5));
+    const { options, index } = optionsWith(random, disease[aspect], DISEASE_POOLS[aspect]);
     return {
       key: `${question}|${options.join('|')}`,
       splitKey: question,
-      input: { prompt: `Question: ${question}\nAnswer:`, question },
+      input: { prompt: `Question: ${question}\nAnswer:`, question, fact: diseaseFact(disease, aspect) },
       target: index,
       choices: options,
     };
