@@ -75,7 +75,7 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
       workedPerTask: 15000,
       workedChatShare: 0.2,
     },
-    promptLossWeight: 0,
+    promptLossWeight: 0.1,
     steps: 9000,
     batchSize: 32,
     microBatchSize: 32,
