@@ -1,5 +1,6 @@
 import type { BenchmarkItem } from '@xfer/core';
 import { mathHendrycksScorer } from '../../scorers/math/math-scorers.js';
+import { parseMathProblem } from '../teacher.js';
 import type { NanoTask } from '../types.js';
 import { storedPrompt } from './shared.js';
 
@@ -34,17 +35,17 @@ function statementOf(item: BenchmarkItem): string {
 
 /** `(3+4)*2` → `7*2=`, `3*4+5` → `12+5=`, a one-operation expression → ``. */
 function intermediateOf(expression: string): string {
-  const bracket = /^\((\d+)([+-])(\d+)\)\*(\d+)$/.exec(expression);
-  if (bracket) {
-    const [, a, operator, b, c] = bracket;
-    return `${operator === '+' ? Number(a) + Number(b) : Number(a) - Number(b)}*${c}=`;
+  const problem = parseMathProblem(`Compute ${expression}.`);
+  switch (problem?.kind) {
+    case 'bracket': {
+      const inner = problem.operator === '+' ? problem.a + problem.b : problem.a - problem.b;
+      return `${inner}*${problem.c}=`;
+    }
+    case 'product':
+      return `${problem.a * problem.b}${problem.operator}${problem.c}=`;
+    default:
+      return '';
   }
-  const product = /^(\d+)\*(\d+)([+-])(\d+)$/.exec(expression);
-  if (product) {
-    const [, a, b, operator, c] = product;
-    return `${Number(a) * Number(b)}${operator}${c}=`;
-  }
-  return '';
 }
 
 /**
