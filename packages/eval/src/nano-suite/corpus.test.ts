@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createChatTemplate } from '../chat/chat-template.js';
 import { arithmeticFacts, buildNanoCorpus, END_OF_TEXT, END_OF_TURN, nanoStatements } from './corpus.js';
-import { knowledgeStatements } from './knowledge.js';
+import { CITIES, knowledgeStatements, PEOPLE, substances } from './knowledge.js';
 import { getNanoTask, nanoItems, nanoTasks } from './suite.js';
 
 const template = createChatTemplate(
@@ -29,6 +29,37 @@ describe('buildNanoCorpus', () => {
         expect(document.completion).not.toContain('<think>');
       }
     }
+  });
+
+  it("adds copy drills: a list of the world's names, then the same list again", () => {
+    const drilled = buildNanoCorpus({
+      seed: 5,
+      itemsPerTask: 1,
+      knowledgeRepeats: 0,
+      copyDrills: 300,
+      render,
+    });
+    const drills = drilled.filter((document) => document.source === 'copy');
+    expect(drills).toHaveLength(300);
+    const names = new Set([...substances.map((substance) => substance.name), ...PEOPLE, ...CITIES]);
+    let named = 0;
+    for (const drill of drills) {
+      expect(drill.prompt).toBe(END_OF_TEXT);
+      const match = /^Copy: (.+)\. Again: (.+)\.<\|endoftext\|>$/.exec(drill.completion);
+      expect(match, drill.completion).not.toBeNull();
+      expect(match![2]).toBe(match![1]);
+      const words = match![1]!.split(' ');
+      expect(words.length).toBeGreaterThanOrEqual(3);
+      expect(words.length).toBeLessThanOrEqual(6);
+      expect(new Set(words).size).toBe(words.length);
+      named += words.filter((word) => names.has(word)).length;
+    }
+    expect(named).toBeGreaterThan(0);
+    // Different drills, not one repeated.
+    expect(new Set(drills.map((drill) => drill.completion)).size).toBeGreaterThan(290);
+    expect(
+      buildNanoCorpus({ seed: 5, itemsPerTask: 1, knowledgeRepeats: 0, copyDrills: 300, render }),
+    ).toEqual(drilled);
   });
 
   it('never contains an evaluation prompt', () => {

@@ -1,5 +1,5 @@
 import { type ChatMessage, ValidationError } from '@xfer/core';
-import { knowledgeStatements } from './knowledge.js';
+import { CITIES, diseases, drugs, JOBS, knowledgeStatements, PEOPLE, substances } from './knowledge.js';
 import { Random } from './random.js';
 import { nanoItems, nanoTasks, splitOfKey } from './suite.js';
 import { mathWork, parseMathProblem, workedExample } from './teacher.js';
@@ -50,6 +50,12 @@ export interface NanoCorpusOptions {
    * problem out gives RL something to reinforce.
    */
   workedChatShare?: number;
+  /**
+   * Plain-text copy drills (`copyDrill`): a list of the world's names, then the same list again. Real
+   * pretraining text repeats itself everywhere, which is what teaches a model to copy from its context;
+   * the task items alone repeat too little for a small model to learn it. Defaults to 0.
+   */
+  copyDrills?: number;
   render: ChatRenderer;
 }
 
@@ -108,6 +114,10 @@ export function buildNanoCorpus(options: NanoCorpusOptions): NanoCorpusDocument[
       documents.push({ source: 'facts', prompt: END_OF_TEXT, completion: `${fact}${END_OF_TEXT}` });
     }
   }
+  const drills = Random.derive(options.seed, 'copy-drills');
+  for (let index = 0; index < (options.copyDrills ?? 0); index++) {
+    documents.push({ source: 'copy', prompt: END_OF_TEXT, completion: `${copyDrill(drills)}${END_OF_TEXT}` });
+  }
   const repeats = options.knowledgeRepeats ?? 4;
   for (let round = 0; round < repeats; round++) {
     for (const statement of knowledgeStatements()) {
@@ -115,6 +125,21 @@ export function buildNanoCorpus(options: NanoCorpusOptions): NanoCorpusDocument[
     }
   }
   return Random.derive(options.seed, 'corpus-order').shuffle(documents);
+}
+
+const DRILL_WORDS: readonly string[] = [
+  ...substances.map((substance) => substance.name),
+  ...diseases.map((disease) => disease.name),
+  ...drugs,
+  ...PEOPLE,
+  ...CITIES,
+  ...JOBS,
+];
+
+/** A copy drill: three to six of the world's names, then the same names again (`Copy: a b c. Again: a b c.`). */
+export function copyDrill(random: Random): string {
+  const words = random.sample(DRILL_WORDS, random.int(3, 6)).join(' ');
+  return `Copy: ${words}. Again: ${words}.`;
 }
 
 /**

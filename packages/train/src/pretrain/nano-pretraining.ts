@@ -60,6 +60,7 @@ export async function runNanoPretraining(options: NanoPretrainingOptions): Promi
     factRepeats: preset.corpus.factRepeats,
     workedPerTask: preset.corpus.workedPerTask,
     workedChatShare: preset.corpus.workedChatShare,
+    copyDrills: preset.corpus.copyDrills,
     render: options.render,
   });
   const optimizer: OptimizerConfig = {

@@ -24,6 +24,8 @@ export const PretrainPresetSchema = z.object({
     workedPerTask: z.number().int().nonnegative().default(0),
     /** Share of the math chat items answered with the worked solution instead of the one-line result. */
     workedChatShare: z.number().min(0).max(1).default(0),
+    /** Plain-text copy drills (a list of the world's names, then the same list again). */
+    copyDrills: z.number().int().nonnegative().default(0),
   }),
   steps: z.number().int().positive(),
   /** Sequences per optimizer step. */
@@ -74,6 +76,7 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
       factRepeats: 60,
       workedPerTask: 15000,
       workedChatShare: 0.2,
+      copyDrills: 0,
     },
     promptLossWeight: 0.1,
     steps: 9000,
@@ -107,6 +110,7 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
       factRepeats: 1,
       workedPerTask: 8,
       workedChatShare: 0.5,
+      copyDrills: 4,
     },
     promptLossWeight: 0.25,
     steps: 6,
