@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { nanoChatTemplate } from '@xfer/engine-nano';
+import { buildNanoCorpus, createChatTemplate } from '@xfer/eval';
+import { describe, expect, it } from 'vitest';
+import { PretrainPresetSchema, resolvePretrainPreset } from './presets.js';
+
+const record = JSON.parse(
+  readFileSync(
+    fileURLToPath(new URL('../../../../models/nano-base/pretraining.json', import.meta.url)),
+    'utf8',
+  ),
+) as { preset: unknown; seed: number; corpus: { documents: number } };
+
+/**
+ * sha256 of `JSON.stringify(buildNanoCorpus(...))` for the `nano` preset and seed 0: the corpus the shipped
+ * `models/nano-base` (base g) was trained on, measured when it was built (2026-12-03). A change to the tasks,
+ * the knowledge base or the corpus builder changes it, and then `xfer pretrain --preset nano` no longer
+ * reproduces the shipped checkpoint: ship a new base with the change.
+ */
+const SHIPPED_CORPUS_SHA256 = '2d45bdc67b955d16f24c918d0d434204421a71b69d6cddaa6172bd8ca6be597a';
+
+describe('the nano preset reproduces the shipped base', () => {
+  it('is the preset models/nano-base records, with later fields at their defaults', () => {
+    expect(resolvePretrainPreset('nano')).toEqual(PretrainPresetSchema.parse(record.preset));
+  });
+
+  it('builds the corpus the shipped base was trained on', () => {
+    const preset = resolvePretrainPreset('nano');
+    const template = createChatTemplate(nanoChatTemplate);
+    const documents = buildNanoCorpus({
+      seed: record.seed,
+      ...preset.corpus,
+      render: (messages, options) => template.render(messages, options),
+    });
+    expect(documents).toHaveLength(record.corpus.documents);
+    expect(createHash('sha256').update(JSON.stringify(documents)).digest('hex')).toBe(SHIPPED_CORPUS_SHA256);
+  });
+});
