@@ -60,6 +60,8 @@ describe('buildNanoCorpus', () => {
     expect(
       buildNanoCorpus({ seed: 5, itemsPerTask: 1, knowledgeRepeats: 0, copyDrills: 300, render }),
     ).toEqual(drilled);
+    for (const copyDrills of [-1, 2.5])
+      expect(() => buildNanoCorpus({ seed: 5, itemsPerTask: 1, copyDrills, render })).toThrow(/copyDrills/);
   });
 
   it('never contains an evaluation prompt', () => {

@@ -114,8 +114,15 @@ export function buildNanoCorpus(options: NanoCorpusOptions): NanoCorpusDocument[
       documents.push({ source: 'facts', prompt: END_OF_TEXT, completion: `${fact}${END_OF_TEXT}` });
     }
   }
+  const drillCount = options.copyDrills ?? 0;
+  if (!(Number.isInteger(drillCount) && drillCount >= 0)) {
+    throw new ValidationError({
+      field: 'copyDrills',
+      message: `must be a whole number ≥ 0, got ${drillCount}`,
+    });
+  }
   const drills = Random.derive(options.seed, 'copy-drills');
-  for (let index = 0; index < (options.copyDrills ?? 0); index++) {
+  for (let index = 0; index < drillCount; index++) {
     documents.push({ source: 'copy', prompt: END_OF_TEXT, completion: `${copyDrill(drills)}${END_OF_TEXT}` });
   }
   const repeats = options.knowledgeRepeats ?? 4;
