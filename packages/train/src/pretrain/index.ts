@@ -1,5 +1,6 @@
 export {
   type NanoPretrainingOptions,
+  nanoPretrainingCorpus,
   type PretrainingRecord,
   type PretrainTrainerFactory,
   runNanoPretraining,

@@ -43,6 +43,21 @@ export interface PretrainingRecord {
   finishedAt: string;
 }
 
+/** The documents `runNanoPretraining` trains on for a preset and seed (the corpus options of the preset). */
+export function nanoPretrainingCorpus(preset: PretrainPreset, seed: number, render: ChatRenderer) {
+  return buildNanoCorpus({
+    seed,
+    itemsPerTask: preset.corpus.itemsPerTask,
+    knowledgeRepeats: preset.corpus.knowledgeRepeats,
+    statementsPerTask: preset.corpus.statementsPerTask,
+    factRepeats: preset.corpus.factRepeats,
+    workedPerTask: preset.corpus.workedPerTask,
+    workedChatShare: preset.corpus.workedChatShare,
+    copyDrills: preset.corpus.copyDrills,
+    render,
+  });
+}
+
 /**
  * Pretrain a nano base model: build the nano-suite corpus (training splits of the twelve tasks plus the
  * knowledge-base facts, in the plain base style), initialise a trainer from the preset's architecture and
@@ -52,17 +67,7 @@ export interface PretrainingRecord {
 export async function runNanoPretraining(options: NanoPretrainingOptions): Promise<PretrainingRecord> {
   const started = performance.now();
   const { preset, seed } = options;
-  const documents = buildNanoCorpus({
-    seed,
-    itemsPerTask: preset.corpus.itemsPerTask,
-    knowledgeRepeats: preset.corpus.knowledgeRepeats,
-    statementsPerTask: preset.corpus.statementsPerTask,
-    factRepeats: preset.corpus.factRepeats,
-    workedPerTask: preset.corpus.workedPerTask,
-    workedChatShare: preset.corpus.workedChatShare,
-    copyDrills: preset.corpus.copyDrills,
-    render: options.render,
-  });
+  const documents = nanoPretrainingCorpus(preset, seed, options.render);
   const optimizer: OptimizerConfig = {
     kind: 'adamw',
     beta1: preset.beta1,

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { nanoChatTemplate } from '@xfer/engine-nano';
-import { buildNanoCorpus, createChatTemplate } from '@xfer/eval';
+import { createChatTemplate } from '@xfer/eval';
 import { describe, expect, it } from 'vitest';
+import { nanoPretrainingCorpus } from './nano-pretraining.js';
 import { PretrainPresetSchema, resolvePretrainPreset } from './presets.js';
 
 const record = JSON.parse(
@@ -27,13 +28,11 @@ describe('the nano preset reproduces the shipped base', () => {
   });
 
   it('builds the corpus the shipped base was trained on', () => {
-    const preset = resolvePretrainPreset('nano');
     const template = createChatTemplate(nanoChatTemplate);
-    const documents = buildNanoCorpus({
-      seed: record.seed,
-      ...preset.corpus,
-      render: (messages, options) => template.render(messages, options),
-    });
+    // The very documents `xfer pretrain --preset nano` trains on.
+    const documents = nanoPretrainingCorpus(resolvePretrainPreset('nano'), record.seed, (messages, options) =>
+      template.render(messages, options),
+    );
     expect(documents).toHaveLength(record.corpus.documents);
     expect(createHash('sha256').update(JSON.stringify(documents)).digest('hex')).toBe(SHIPPED_CORPUS_SHA256);
   });
