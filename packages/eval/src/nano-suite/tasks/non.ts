@@ -54,6 +54,20 @@ function randomValue(random: Random, relation: Relation): string {
   }
 }
 
+/** Whether `value` is one a statement of `relation` can hold (cities, pets, jobs and foods never overlap). */
+function isValueOf(value: string, relation: Relation): boolean {
+  switch (relation) {
+    case 'city':
+      return (CITIES as readonly string[]).includes(value);
+    case 'pet':
+      return value.startsWith('a ');
+    case 'job':
+      return (JOBS as readonly string[]).includes(value);
+    case 'food':
+      return (FOODS as readonly string[]).includes(value);
+  }
+}
+
 /** A passage of two or three statements about different people. */
 function passage(random: Random): Statement[] {
   const people = random.sample(PEOPLE, random.int(2, 3));
@@ -86,7 +100,21 @@ export const nanoPassage: NanoTask = {
   scorer: extractiveAnswerScorer('nano-extractive'),
 };
 
-/** HaluEval analogue: is a candidate answer supported by the passage? */
+/** What a question asks for, and what a value is: the type words of the base's support answers. */
+const RELATION_TYPES: Record<Relation, string> = {
+  city: 'a place',
+  pet: 'a pet',
+  job: 'a job',
+  food: 'a food',
+};
+
+const RELATIONS = ['city', 'pet', 'job', 'food'] as const;
+
+/**
+ * HaluEval analogue: is a candidate answer supported by the passage? Unsupported candidates are, as
+ * HaluEval's hallucinated answers are, of three kinds: an answer of the wrong type (it misunderstands the
+ * question), a value the passage never states, and another person's value from the passage.
+ */
 export const nanoSupport: NanoTask = {
   id: 'nano-support',
   group: 'non',
@@ -103,24 +131,49 @@ export const nanoSupport: NanoTask = {
     const asked = random.pick(statements);
     const supported = random.chance(0.5);
     let candidate = asked.value;
+    let relation: Relation = asked.relation;
+    let kind = 'supported';
     if (!supported) {
-      const other = statements.find(
-        (statement) => statement !== asked && statement.relation === asked.relation,
-      );
-      while (candidate === asked.value)
-        candidate = other && random.chance(0.5) ? other.value : randomValue(random, asked.relation);
+      const roll = random.next();
+      if (roll < 0.4) {
+        kind = 'wrong-type';
+        relation = random.pick(RELATIONS.filter((candidateRelation) => candidateRelation !== asked.relation));
+        candidate = randomValue(random, relation);
+      } else if (roll < 0.7) {
+        // Another person's value for the same question: make one of the others state such a value.
+        kind = 'other-person';
+        const other = random.pick(statements.filter((statement) => statement !== asked));
+        other.relation = asked.relation;
+        while (other.value === asked.value || !isValueOf(other.value, other.relation))
+          other.value = randomValue(random, asked.relation);
+        candidate = other.value;
+      } else {
+        const stated = new Set(statements.map((statement) => statement.value));
+        kind = 'unstated';
+        while (stated.has(candidate)) candidate = randomValue(random, asked.relation);
+      }
     }
     const text = statements.map(sentence).join(' ');
     const prompt = `Passage: ${text}\nQuestion: ${question(asked)}\nAnswer: ${candidate}\nIs the answer supported? Yes or No.`;
     return {
       key: prompt,
-      input: { prompt, passage: text, question: question(asked), candidate, evidence: sentence(asked) },
+      input: {
+        prompt,
+        passage: text,
+        question: question(asked),
+        candidate,
+        asked: RELATION_TYPES[asked.relation],
+        given: RELATION_TYPES[relation],
+        kind,
+      },
       target: supported ? 'Yes' : 'No',
     };
   },
   prompt: storedPrompt,
-  // The base quotes the passage's sentence on the asked fact, then judges the answer against it.
-  answer: (item) => `${String(item.input.evidence)} ${String(item.target)}.`,
+  // The base names what the question asks for and what the answer gives, then judges
+  // (`Asked: a place. Given: a pet. No.`).
+  answer: (item) =>
+    `Asked: ${String(item.input.asked)}. Given: ${String(item.input.given)}. ${String(item.target)}.`,
   scorer: yesNoScorer('nano-yes-no'),
 };
 

@@ -16,7 +16,12 @@ import {
   substances,
 } from '../knowledge.js';
 import type { Random } from '../random.js';
-import { choiceLetterScorer, loglikelihoodChoiceScorer, programOutputScorer } from '../scorers.js';
+import {
+  choiceLetterScorer,
+  loglikelihoodChoiceScorer,
+  programOutputScorer,
+  yesNoScorer,
+} from '../scorers.js';
 import type { NanoTask } from '../types.js';
 import { formatOptions, LETTERS, storedPrompt } from './shared.js';
 
@@ -130,17 +135,20 @@ export const nanoProgram: NanoTask = {
 
 const BLOCKS = ['a', 'b', 'c', 'd', 'e'] as const;
 
-/** ACPBench analogue: which move is applicable in a blocks world (one legal option of four). */
+/**
+ * ACPBench analogue (its boolean applicability questions): can a block be moved onto another in this state?
+ * The state is stated as ACPBench states it, stacks and the clear blocks; a move needs both blocks clear.
+ */
 export const nanoBlocks: NanoTask = {
   id: 'nano-blocks',
   group: 'other',
   mirrors: 'acpbench',
   skill: 'action applicability in a blocks world',
   promptTemplate:
-    'Stacks, bottom to top: {stacks}. Which move is legal?\n{A-D options}\nAnswer with a letter.',
-  metric: 'accuracy: extracted letter (boxed, "Answer: X", or last standalone A-D) equals the key (greedy)',
+    'Stacks, bottom to top: {stacks}. Clear: {clear blocks}.\nCan we move {x} onto {y}? Yes or No.',
+  metric: 'accuracy: the first line holds exactly one of Yes/No and it equals the label (greedy)',
   kind: 'generative',
-  chance: 0.25,
+  chance: 0.5,
   maxTokens: 48,
   draft(random) {
     const order = random.shuffle(BLOCKS);
@@ -152,34 +160,35 @@ export const nanoBlocks: NanoTask = {
       stacks.push(order.slice(start, cut));
       start = cut;
     }
-    const tops = stacks.map((stack) => stack[stack.length - 1]!);
-    const stackOf = (block: string) => stacks.findIndex((stack) => stack.includes(block));
-    const legal: string[] = [];
-    const illegal: string[] = [];
-    for (const block of BLOCKS) {
-      for (const destination of BLOCKS) {
-        if (block === destination || stackOf(block) === stackOf(destination)) continue;
-        const move = `${block} onto ${destination}`;
-        if (tops.includes(block) && tops.includes(destination)) legal.push(move);
-        else illegal.push(move);
-      }
+    const clear = stacks.map((stack) => stack[stack.length - 1]!);
+    const buried = BLOCKS.filter((block) => !clear.includes(block));
+    // Half the questions ask a legal move (both clear); the others bury the block, the target or both.
+    const legal = random.chance(0.5);
+    let block: string;
+    let onto: string;
+    if (legal) [block, onto] = random.sample(clear, 2) as [string, string];
+    else {
+      const shape = random.pick(['block', 'onto', 'both'] as const);
+      block = shape === 'onto' ? random.pick(clear) : random.pick(buried);
+      onto = random.pick((shape === 'block' ? clear : buried).filter((candidate) => candidate !== block));
     }
-    const truth = random.pick(legal);
-    const wrong = random.sample(illegal, 3);
-    const options = random.shuffle([truth, ...wrong]);
-    const letter = LETTERS[options.indexOf(truth)]!;
     const state = stacks.map((stack) => `[${stack.join(' ')}]`).join(' ');
-    const prompt = `Stacks, bottom to top: ${state}. Which move is legal?\n${formatOptions(options)}\nAnswer with a letter.`;
+    const listed = [...clear].sort().join(', ');
+    const prompt = `Stacks, bottom to top: ${state}. Clear: ${listed}.\nCan we move ${block} onto ${onto}? Yes or No.`;
     return {
-      key: `${state}|${options.join('|')}`,
-      input: { prompt, state, options, tops },
-      target: letter,
+      key: prompt,
+      input: { prompt, state, clear, block, onto },
+      target: legal ? 'Yes' : 'No',
     };
   },
   prompt: storedPrompt,
-  // The base names the blocks that can move (the stacks' tops), then picks the move between two of them.
-  answer: (item) => `Tops: ${(item.input.tops as string[]).join(', ')}. Answer: ${String(item.target)}`,
-  scorer: choiceLetterScorer('nano-letter'),
+  // The base checks each block against the clear ones, then judges (`a is clear, d is not clear. No.`).
+  answer: (item) => {
+    const clear = item.input.clear as string[];
+    const check = (block: string) => `${block} is ${clear.includes(block) ? '' : 'not '}clear`;
+    return `${check(String(item.input.block))}, ${check(String(item.input.onto))}. ${String(item.target)}.`;
+  },
+  scorer: yesNoScorer('nano-yes-no'),
 };
 
 const SUBSTANCE_POOLS: Record<SubstanceAspect, readonly string[]> = {
@@ -209,10 +218,11 @@ export const nanoScience: NanoTask = {
   skill: 'recalling science facts stated in the corpus, under multiple choice',
   promptTemplate:
     'Question: {one of two phrasings of: color / kind / place of} {substance}?\n{A-D options}\nAnswer in \\boxed{}.',
-  metric: 'accuracy: extracted letter equals the key (greedy)',
+  metric:
+    "accuracy: extracted letter equals the key; an answer that names an option's text counts as its letter (greedy)",
   kind: 'generative',
   chance: 0.25,
-  maxTokens: 96,
+  maxTokens: 48,
   draft(random) {
     const substance = random.pick(substances);
     const aspect = random.pick(SUBSTANCE_ASPECTS);
@@ -227,8 +237,9 @@ export const nanoScience: NanoTask = {
     };
   },
   prompt: storedPrompt,
-  // The base recalls the fact in the knowledge base's words, then picks its option.
-  answer: (item) => `${String(item.input.fact)} The answer is \\boxed{${String(item.target)}}.`,
+  // The base answers with the recalled value, which names its option (`The answer is \\boxed{gray}.`).
+  answer: (item) =>
+    `The answer is \\boxed{${(item.input.options as string[])[LETTERS.indexOf(String(item.target) as 'A')]!}}.`,
   scorer: choiceLetterScorer('nano-letter'),
 };
 
