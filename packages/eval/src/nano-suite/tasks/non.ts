@@ -135,11 +135,11 @@ export const nanoSupport: NanoTask = {
     let kind = 'supported';
     if (!supported) {
       const roll = random.next();
-      if (roll < 0.4) {
+      if (roll < 0.5) {
         kind = 'wrong-type';
         relation = random.pick(RELATIONS.filter((candidateRelation) => candidateRelation !== asked.relation));
         candidate = randomValue(random, relation);
-      } else if (roll < 0.7) {
+      } else if (roll < 0.75) {
         // Another person's value for the same question: make one of the others state such a value.
         kind = 'other-person';
         const other = random.pick(statements.filter((statement) => statement !== asked));
@@ -322,7 +322,7 @@ export const nanoTemporal: NanoTask = {
     const trueIndex = DURATION_UNITS.indexOf(event.unit);
     const unit = plausible
       ? event.unit
-      : random.pick(DURATION_UNITS.filter((_, index) => Math.abs(index - trueIndex) >= 2));
+      : random.pick(DURATION_UNITS.filter((_, index) => Math.abs(index - trueIndex) >= 3));
     const amount = random.int(2, 9);
     const prompt = `${person} ${event.clause}.\nQuestion: How long did it take?\nAnswer: ${amount} ${unit}\nPlausible:`;
     return {

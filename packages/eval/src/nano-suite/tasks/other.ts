@@ -136,20 +136,20 @@ export const nanoProgram: NanoTask = {
 const BLOCKS = ['a', 'b', 'c', 'd', 'e'] as const;
 
 /**
- * ACPBench analogue (its boolean applicability questions): can a block be moved onto another in this state?
- * The state is stated as ACPBench states it, stacks and the clear blocks; a move needs both blocks clear.
+ * ACPBench analogue (its applicability questions): which of four moves can be made in a blocks world? A
+ * move needs both blocks clear (the tops of their stacks); the state is given as stacks only, so the model
+ * must find the tops itself. Scored by log-likelihood over the four moves.
  */
 export const nanoBlocks: NanoTask = {
   id: 'nano-blocks',
   group: 'other',
   mirrors: 'acpbench',
   skill: 'action applicability in a blocks world',
-  promptTemplate:
-    'Stacks, bottom to top: {stacks}. Clear: {clear blocks}.\nCan we move {x} onto {y}? Yes or No.',
-  metric: 'accuracy: the first line holds exactly one of Yes/No and it equals the label (greedy)',
-  kind: 'generative',
-  chance: 0.5,
-  maxTokens: 48,
+  promptTemplate: 'Stacks, bottom to top: {stacks}.\nWhich move is legal?',
+  metric: 'acc: the move with the highest summed logprob is the legal one (4 moves; acc_norm in details)',
+  kind: 'loglikelihood',
+  chance: 0.25,
+  maxTokens: 0,
   draft(random) {
     const order = random.shuffle(BLOCKS);
     const stackCount = random.int(2, 3);
@@ -160,35 +160,29 @@ export const nanoBlocks: NanoTask = {
       stacks.push(order.slice(start, cut));
       start = cut;
     }
-    const clear = stacks.map((stack) => stack[stack.length - 1]!);
-    const buried = BLOCKS.filter((block) => !clear.includes(block));
-    // Half the questions ask a legal move (both clear); the others bury the block, the target or both.
-    const legal = random.chance(0.5);
-    let block: string;
-    let onto: string;
-    if (legal) [block, onto] = random.sample(clear, 2) as [string, string];
-    else {
-      const shape = random.pick(['block', 'onto', 'both'] as const);
-      block = shape === 'onto' ? random.pick(clear) : random.pick(buried);
-      onto = random.pick((shape === 'block' ? clear : buried).filter((candidate) => candidate !== block));
+    const tops = stacks.map((stack) => stack[stack.length - 1]!);
+    const legal: string[] = [];
+    const illegal: string[] = [];
+    for (const block of BLOCKS) {
+      for (const onto of BLOCKS) {
+        if (block === onto) continue;
+        (tops.includes(block) && tops.includes(onto) ? legal : illegal).push(`${block} onto ${onto}`);
+      }
     }
+    const truth = random.pick(legal);
+    const options = random.shuffle([truth, ...random.sample(illegal, 3)]);
     const state = stacks.map((stack) => `[${stack.join(' ')}]`).join(' ');
-    const listed = [...clear].sort().join(', ');
-    const prompt = `Stacks, bottom to top: ${state}. Clear: ${listed}.\nCan we move ${block} onto ${onto}? Yes or No.`;
+    const prompt = `Stacks, bottom to top: ${state}.\nWhich move is legal?`;
     return {
-      key: prompt,
-      input: { prompt, state, clear, block, onto },
-      target: legal ? 'Yes' : 'No',
+      key: `${state}|${options.join('|')}`,
+      input: { prompt, state, tops },
+      target: options.indexOf(truth),
+      choices: options,
     };
   },
   prompt: storedPrompt,
-  // The base checks each block against the clear ones, then judges (`a is clear, d is not clear. No.`).
-  answer: (item) => {
-    const clear = item.input.clear as string[];
-    const check = (block: string) => `${block} is ${clear.includes(block) ? '' : 'not '}clear`;
-    return `${check(String(item.input.block))}, ${check(String(item.input.onto))}. ${String(item.target)}.`;
-  },
-  scorer: yesNoScorer('nano-yes-no'),
+  answer: (item) => item.choices![Number(item.target)]!,
+  scorer: loglikelihoodChoiceScorer('nano-loglikelihood'),
 };
 
 const SUBSTANCE_POOLS: Record<SubstanceAspect, readonly string[]> = {
@@ -210,37 +204,39 @@ function substanceQuestion(aspect: SubstanceAspect, name: string, second: boolea
   }
 }
 
-/** GPQA analogue: multiple-choice questions about the invented substances of the science knowledge base. */
+/**
+ * GPQA analogue: multiple-choice questions about the invented substances of the science knowledge base, the
+ * four options listed in the prompt, scored by log-likelihood of each option's text.
+ */
 export const nanoScience: NanoTask = {
   id: 'nano-science',
   group: 'other',
   mirrors: 'gpqa-diamond',
   skill: 'recalling science facts stated in the corpus, under multiple choice',
   promptTemplate:
-    'Question: {one of two phrasings of: color / kind / place of} {substance}?\n{A-D options}\nAnswer in \\boxed{}.',
+    'Question: {one of two phrasings of: color / kind / place of} {substance}?\n{A-D options}\nAnswer:',
   metric:
-    "accuracy: extracted letter equals the key; an answer that names an option's text counts as its letter (greedy)",
-  kind: 'generative',
+    'acc: the option text with the highest summed logprob is the key (options listed in the prompt, as GPQA lists them; acc_norm in details)',
+  kind: 'loglikelihood',
   chance: 0.25,
-  maxTokens: 48,
+  maxTokens: 0,
   draft(random) {
     const substance = random.pick(substances);
     const aspect = random.pick(SUBSTANCE_ASPECTS);
     const question = substanceQuestion(aspect, substance.name, random.chance(0.5));
     const { options, index } = optionsWith(random, substance[aspect], SUBSTANCE_POOLS[aspect]);
-    const prompt = `Question: ${question}\n${formatOptions(options)}\nAnswer in \\boxed{}.`;
+    const prompt = `Question: ${question}\n${formatOptions(options)}\nAnswer:`;
     return {
       key: `${question}|${options.join('|')}`,
       splitKey: question,
       input: { prompt, question, options, fact: substanceFact(substance, aspect) },
-      target: LETTERS[index]!,
+      target: index,
+      choices: options,
     };
   },
   prompt: storedPrompt,
-  // The base answers with the recalled value, which names its option (`The answer is \\boxed{gray}.`).
-  answer: (item) =>
-    `The answer is \\boxed{${(item.input.options as string[])[LETTERS.indexOf(String(item.target) as 'A')]!}}.`,
-  scorer: choiceLetterScorer('nano-letter'),
+  answer: (item) => item.choices![Number(item.target)]!,
+  scorer: loglikelihoodChoiceScorer('nano-loglikelihood'),
 };
 
 const DISEASE_POOLS: Record<DiseaseAspect, readonly string[]> = {
