@@ -133,7 +133,7 @@ export const nanoProgram: NanoTask = {
   scorer: programOutputScorer('nano-program-output'),
 };
 
-const BLOCKS = ['a', 'b', 'c', 'd', 'e'] as const;
+const BLOCKS = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
 
 /**
  * ACPBench analogue (its applicability questions): which of four moves can be made in a blocks world? A
@@ -153,7 +153,7 @@ export const nanoBlocks: NanoTask = {
   draft(random) {
     const order = random.shuffle(BLOCKS);
     const stackCount = random.int(2, 3);
-    const cuts = random.sample([1, 2, 3, 4], stackCount - 1).sort((x, y) => x - y);
+    const cuts = random.sample([1, 2, 3, 4, 5], stackCount - 1).sort((x, y) => x - y);
     const stacks: string[][] = [];
     let start = 0;
     for (const cut of [...cuts, BLOCKS.length]) {
@@ -174,7 +174,8 @@ export const nanoBlocks: NanoTask = {
     const state = stacks.map((stack) => `[${stack.join(' ')}]`).join(' ');
     const prompt = `Stacks, bottom to top: ${state}.\nWhich move is legal?`;
     return {
-      key: `${state}|${options.join('|')}`,
+      // The prompt is the state alone, so one item per state, and no evaluation state is trained on.
+      key: state,
       input: { prompt, state, tops },
       target: options.indexOf(truth),
       choices: options,
