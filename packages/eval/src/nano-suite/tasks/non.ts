@@ -311,7 +311,8 @@ export const nanoTemporal: NanoTask = {
   mirrors: 'mc-taco',
   skill: 'temporal commonsense about event durations',
   promptTemplate: '{person} {event}.\nQuestion: How long did it take?\nAnswer: {n} {unit}\nPlausible:',
-  metric: 'acc: the higher-logprob choice of "no"/"yes" equals the label',
+  metric:
+    'acc: the higher-logprob choice of "no"/"yes" equals the label (implausible durations are 3+ units off at level 1, 2 at level 2)',
   kind: 'loglikelihood',
   chance: 0.5,
   maxTokens: 0,
@@ -319,10 +320,16 @@ export const nanoTemporal: NanoTask = {
     const event = random.pick(timedEvents);
     const person = random.pick(PEOPLE);
     const plausible = random.chance(0.5);
+    const level = random.int(1, 2);
     const trueIndex = DURATION_UNITS.indexOf(event.unit);
     const unit = plausible
       ? event.unit
-      : random.pick(DURATION_UNITS.filter((_, index) => Math.abs(index - trueIndex) >= 3));
+      : random.pick(
+          DURATION_UNITS.filter((_, index) =>
+            // Level 1 distractors are three or more units off, level 2 exactly two.
+            level === 1 ? Math.abs(index - trueIndex) >= 3 : Math.abs(index - trueIndex) === 2,
+          ),
+        );
     const amount = random.int(2, 9);
     const prompt = `${person} ${event.clause}.\nQuestion: How long did it take?\nAnswer: ${amount} ${unit}\nPlausible:`;
     return {
@@ -330,6 +337,7 @@ export const nanoTemporal: NanoTask = {
       input: { prompt, event: event.clause, duration: `${amount} ${unit}` },
       target: plausible ? 1 : 0,
       choices: ['no', 'yes'],
+      meta: { level },
     };
   },
   prompt: storedPrompt,

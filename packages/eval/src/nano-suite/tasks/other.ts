@@ -137,15 +137,17 @@ const BLOCKS = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
 
 /**
  * ACPBench analogue (its applicability questions): which of four moves can be made in a blocks world? A
- * move needs both blocks clear (the tops of their stacks); the state is given as stacks only, so the model
- * must find the tops itself. Scored by log-likelihood over the four moves.
+ * move needs both blocks clear (the tops of their stacks). Two levels: level 1 states the clear blocks, as
+ * ACPBench's state descriptions do; level 2 gives the stacks only, so the model must find the tops itself.
+ * Scored by log-likelihood over the four moves.
  */
 export const nanoBlocks: NanoTask = {
   id: 'nano-blocks',
   group: 'other',
   mirrors: 'acpbench',
   skill: 'action applicability in a blocks world',
-  promptTemplate: 'Stacks, bottom to top: {stacks}.\nWhich move is legal?',
+  promptTemplate:
+    'Stacks, bottom to top: {stacks}.{level 1: " Clear: {clear blocks}."}\nWhich move is legal?',
   metric: 'acc: the move with the highest summed logprob is the legal one (4 moves; acc_norm in details)',
   kind: 'loglikelihood',
   chance: 0.25,
@@ -172,13 +174,17 @@ export const nanoBlocks: NanoTask = {
     const truth = random.pick(legal);
     const options = random.shuffle([truth, ...random.sample(illegal, 3)]);
     const state = stacks.map((stack) => `[${stack.join(' ')}]`).join(' ');
-    const prompt = `Stacks, bottom to top: ${state}.\nWhich move is legal?`;
+    const level = random.int(1, 2);
+    const clear = level === 1 ? ` Clear: ${[...tops].sort().join(', ')}.` : '';
+    const prompt = `Stacks, bottom to top: ${state}.${clear}\nWhich move is legal?`;
     return {
-      // The prompt is the state alone, so one item per state, and no evaluation state is trained on.
-      key: state,
+      // One item per prompt; the state decides the split, so no evaluation state is trained on at any level.
+      key: prompt,
+      splitKey: state,
       input: { prompt, state, tops },
       target: options.indexOf(truth),
       choices: options,
+      meta: { level },
     };
   },
   prompt: storedPrompt,
@@ -217,7 +223,7 @@ export const nanoScience: NanoTask = {
   promptTemplate:
     'Question: {one of two phrasings of: color / kind / place of} {substance}?\n{A-D options}\nAnswer:',
   metric:
-    'acc: the option text with the highest summed logprob is the key (options listed in the prompt, as GPQA lists them; acc_norm in details)',
+    'acc: the choice with the highest summed logprob is the key (options listed in the prompt, as GPQA lists them; level 1 choices are the fact stated with each option, level 2 the bare options; acc_norm in details)',
   kind: 'loglikelihood',
   chance: 0.25,
   maxTokens: 0,
@@ -227,12 +233,18 @@ export const nanoScience: NanoTask = {
     const question = substanceQuestion(aspect, substance.name, random.chance(0.5));
     const { options, index } = optionsWith(random, substance[aspect], SUBSTANCE_POOLS[aspect]);
     const prompt = `Question: ${question}\n${formatOptions(options)}\nAnswer:`;
+    // Level 1 answers in the knowledge base's words (`The color of nokium is gray.`), level 2 with the value.
+    const level = random.int(1, 2);
     return {
-      key: `${question}|${options.join('|')}`,
+      key: `${question}|${options.join('|')}|${level}`,
       splitKey: question,
       input: { prompt, question, options, fact: substanceFact(substance, aspect) },
       target: index,
-      choices: options,
+      choices:
+        level === 1
+          ? options.map((value) => substanceFact({ ...substance, [aspect]: value }, aspect))
+          : options,
+      meta: { level },
     };
   },
   prompt: storedPrompt,
@@ -266,7 +278,8 @@ export const nanoMedical: NanoTask = {
   mirrors: 'headqa',
   skill: 'recalling medical facts stated in the corpus, scored by log-likelihood',
   promptTemplate: 'Question: {one of two phrasings of: drug / symptom / organ of} {disease}?\nAnswer:',
-  metric: 'acc: the choice with the highest summed logprob is the key (acc_norm in details)',
+  metric:
+    'acc: the choice with the highest summed logprob is the key (level 1 choices are the fact stated with each option, level 2 the bare options; acc_norm in details)',
   kind: 'loglikelihood',
   chance: 0.25,
   maxTokens: 0,
@@ -275,12 +288,16 @@ export const nanoMedical: NanoTask = {
     const aspect = random.pick(DISEASE_ASPECTS);
     const question = diseaseQuestion(aspect, disease.name, random.chance(0.5));
     const { options, index } = optionsWith(random, disease[aspect], DISEASE_POOLS[aspect]);
+    // Level 1 answers in the knowledge base's words (`The drug for pluplosis is munmine.`), level 2 with the value.
+    const level = random.int(1, 2);
     return {
-      key: `${question}|${options.join('|')}`,
+      key: `${question}|${options.join('|')}|${level}`,
       splitKey: question,
       input: { prompt: `Question: ${question}\nAnswer:`, question, fact: diseaseFact(disease, aspect) },
       target: index,
-      choices: options,
+      choices:
+        level === 1 ? options.map((value) => diseaseFact({ ...disease, [aspect]: value }, aspect)) : options,
+      meta: { level },
     };
   },
   prompt: storedPrompt,
