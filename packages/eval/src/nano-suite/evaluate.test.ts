@@ -6,22 +6,26 @@ import { nanoItems, nanoTasks } from './suite.js';
 
 /** An engine that knows the answer to `share` of the items (by a stable hash of the prompt) and fails the rest. */
 function oracle(shareKnown: number) {
-  const answers = new Map<string, { answer: string; target?: number; choices?: string[] }>();
+  const answers = new Map<string, string>();
+  // Log-likelihood items may share a prompt (a knowledge question asked with other options or at another
+  // level); every right choice of a prompt is right for it.
+  const rightChoices = new Map<string, Set<string>>();
   for (const task of nanoTasks) {
     for (const item of nanoItems(task, { split: 'eval', count: 40 })) {
-      answers.set(task.prompt(item), {
-        answer: task.answer(item),
-        ...(item.choices ? { target: Number(item.target), choices: item.choices } : {}),
-      });
+      answers.set(task.prompt(item), task.answer(item));
+      if (item.choices) {
+        const rights = rightChoices.get(task.prompt(item)) ?? new Set<string>();
+        rights.add(item.choices[Number(item.target)]!);
+        rightChoices.set(task.prompt(item), rights);
+      }
     }
   }
   const known = (prompt: string) =>
     [...prompt].reduce((hash, char) => (hash * 31 + char.charCodeAt(0)) % 1000, 7) < shareKnown * 1000;
   return new MockEngine({
-    respond: (request) => (known(request.prompt) ? (answers.get(request.prompt)?.answer ?? '') : 'unsure'),
+    respond: (request) => (known(request.prompt) ? (answers.get(request.prompt) ?? '') : 'unsure'),
     score: (request) => {
-      const entry = answers.get(request.context)!;
-      const right = entry.choices![entry.target!] === request.continuation;
+      const right = rightChoices.get(request.context)!.has(request.continuation);
       const good = known(request.context) ? right : !right;
       return {
         tokenIds: [1],

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { diseases, substances } from '../knowledge.js';
+import { diseases, substances, timedEvents } from '../knowledge.js';
 import { nanoItems } from '../suite.js';
 import { nanoLinear, nanoMultistep } from './math.js';
-import { nanoSupport } from './non.js';
+import { nanoSupport, nanoTemporal } from './non.js';
 import { nanoBlocks, nanoMedical, nanoScience } from './other.js';
 
 describe("the base's answers (the corpus's answer style)", () => {
@@ -15,16 +15,25 @@ describe("the base's answers (the corpus's answer style)", () => {
         ]),
       ),
     );
+    const levels = new Set<unknown>();
     for (const item of nanoItems(nanoScience, { split: 'eval', count: 100 })) {
-      const value = nanoScience.answer(item);
-      expect(value).toBe(facts.get(String(item.input.fact)));
-      expect(item.choices![Number(item.target)]).toBe(value);
-      expect(new Set(item.choices).size).toBe(4);
+      const value = facts.get(String(item.input.fact))!;
+      const options = item.input.options as string[];
+      expect(options[Number(item.target)]).toBe(value);
+      expect(new Set(options).size).toBe(4);
       // The prompt lists the options, GPQA style, in the order they are scored.
       expect(String(item.input.prompt)).toContain(
-        item.choices!.map((choice, index) => `${'ABCD'[index]}) ${choice}`).join('\n'),
+        options.map((option, index) => `${'ABCD'[index]}) ${option}`).join('\n'),
       );
+      // Level 1 scores the fact stated with each option, level 2 the bare options.
+      levels.add(item.meta.level);
+      const stated = String(item.input.fact).replace(/ \w+\.$/, '');
+      expect(item.choices).toEqual(
+        item.meta.level === 1 ? options.map((option) => `${stated} ${option}.`) : options,
+      );
+      expect(nanoScience.answer(item)).toBe(item.meta.level === 1 ? item.input.fact : value);
     }
+    expect([...levels].sort()).toEqual([1, 2]);
   });
 
   it('offers four blocks moves of which only the key moves two tops', () => {
@@ -33,8 +42,11 @@ describe("the base's answers (the corpus's answer style)", () => {
       const stacks = [...state.matchAll(/\[([a-f ]+)\]/g)].map((match) => match[1]!.split(' '));
       expect(stacks.flat().sort().join('')).toBe('abcdef');
       const tops = stacks.map((stack) => stack[stack.length - 1]!);
-      // The prompt states the stacks only: the tops are the model's to find.
-      expect(String(item.input.prompt)).toBe(`Stacks, bottom to top: ${state}.\nWhich move is legal?`);
+      // Level 1 states the clear blocks; level 2 the stacks only, the tops are the model's to find.
+      const clear = item.meta.level === 1 ? ` Clear: ${[...tops].sort().join(', ')}.` : '';
+      expect(String(item.input.prompt)).toBe(
+        `Stacks, bottom to top: ${state}.${clear}\nWhich move is legal?`,
+      );
       const legal = item.choices!.map((move) => {
         const [block, onto] = move.split(' onto ') as [string, string];
         expect(block).not.toBe(onto);
@@ -44,6 +56,21 @@ describe("the base's answers (the corpus's answer style)", () => {
       expect(legal[Number(item.target)]).toBe(true);
       expect(nanoBlocks.answer(item)).toBe(item.choices![Number(item.target)]);
     }
+  });
+
+  it("offers temporal durations in the event's unit when plausible, 3+ units off at level 1, 2 at level 2", () => {
+    const units = ['seconds', 'minutes', 'hours', 'days', 'weeks', 'months', 'years'];
+    const seen = new Set<string>();
+    for (const item of nanoItems(nanoTemporal, { split: 'eval', count: 200 })) {
+      const event = timedEvents.find((candidate) => candidate.clause === item.input.event)!;
+      const unit = String(item.input.duration).split(' ')[1]!;
+      const distance = Math.abs(units.indexOf(unit) - units.indexOf(event.unit));
+      const plausible = Number(item.target) === 1;
+      if (plausible) expect(distance).toBe(0);
+      else expect(item.meta.level === 1 ? distance >= 3 : distance === 2).toBe(true);
+      seen.add(`${plausible}/${String(item.meta.level)}`);
+    }
+    expect(seen.size).toBe(4);
   });
 
   it('judges support candidates of every unsupported kind, and names the types it compares', () => {
@@ -76,7 +103,8 @@ describe("the base's answers (the corpus's answer style)", () => {
     for (const item of nanoItems(nanoMedical, { split: 'eval', count: 100 })) {
       const fact = String(item.input.fact);
       expect(statements.has(fact)).toBe(true);
-      expect(fact.endsWith(` ${item.choices![Number(item.target)]}.`)).toBe(true);
+      const key = item.choices![Number(item.target)]!;
+      expect(item.meta.level === 1 ? key === fact : fact.endsWith(` ${key}.`)).toBe(true);
     }
   });
 
