@@ -197,7 +197,9 @@ type Instruction =
   | { kind: 'upper'; words: string[] }
   | { kind: 'quote'; word: string }
   | { kind: 'commas'; words: string[] }
-  | { kind: 'sorted'; words: string[] };
+  | { kind: 'sorted'; words: string[] }
+  | { kind: 'count'; n: number; topics: string[]; words: string[] }
+  | { kind: 'capitalCount'; n: number; topics: string[]; words: string[] };
 
 function instructionText(instruction: Instruction): string {
   switch (instruction.kind) {
@@ -211,6 +213,10 @@ function instructionText(instruction: Instruction): string {
       return `List the words ${instruction.words.join(' ')} separated by commas.`;
     case 'sorted':
       return `Write the words ${instruction.words.join(' ')} in alphabetical order.`;
+    case 'count':
+      return `Write exactly ${instruction.n} words about ${instruction.topics.join(' and ')}.`;
+    case 'capitalCount':
+      return `Write exactly ${instruction.n} words about ${instruction.topics.join(' and ')}, in capital letters.`;
   }
 }
 
@@ -227,6 +233,10 @@ function compliantResponse(instruction: Instruction): string {
       return instruction.words.join(', ');
     case 'sorted':
       return [...instruction.words].sort().join(' ');
+    case 'count':
+      return instruction.words.join(' ');
+    case 'capitalCount':
+      return instruction.words.join(' ').toUpperCase();
   }
 }
 
@@ -252,6 +262,14 @@ export function followsInstruction(instruction: Instruction, response: string): 
       const words = line.split(/\s+/);
       const expected = [...instruction.words].sort();
       return words.length === expected.length && words.every((word, index) => word === expected[index]);
+    } // Any words count, as IFEval's length constraints count any words; the case is checked.
+    case 'count': {
+      const words = line.split(/\s+/);
+      return words.length === instruction.n && words.every((word) => /^[a-z]+$/.test(word));
+    }
+    case 'capitalCount': {
+      const words = line.split(/\s+/);
+      return words.length === instruction.n && words.every((word) => /^[A-Z]+$/.test(word));
     }
   }
 }
@@ -282,13 +300,32 @@ export const nanoFormat: NanoTask = {
   mirrors: 'ifeval',
   skill: 'following a verifiable formatting instruction',
   promptTemplate:
-    'one of: repeat a word n times / capital letters / double quotes / comma list / alphabetical order',
+    'level 1: write exactly n words about two topics (in capital letters or not); level 2: repeat a word n times / capital letters / double quotes / comma list / alphabetical order',
   metric:
     'prompt-level strict accuracy: a checker per instruction kind on the first line after any reasoning (greedy)',
   kind: 'generative',
   chance: 0,
   maxTokens: 40,
   draft(random) {
+    // Level 1 asks for a number of words on two topics, any words (no copying); level 2 for the words given.
+    const level = random.int(1, 2);
+    if (level === 1) {
+      const kind = random.pick(['count', 'capitalCount'] as const);
+      const n = random.int(2, 5);
+      const instruction: Instruction = {
+        kind,
+        n,
+        topics: random.sample(WORDS, 2),
+        words: random.sample(WORDS, n),
+      };
+      const prompt = instructionText(instruction);
+      return {
+        key: prompt,
+        input: { prompt, instruction },
+        target: compliantResponse(instruction),
+        meta: { level },
+      };
+    }
     const kind = random.pick(['repeat', 'upper', 'quote', 'commas', 'sorted'] as const);
     const instruction: Instruction =
       kind === 'repeat'
@@ -297,7 +334,12 @@ export const nanoFormat: NanoTask = {
           ? { kind, word: random.pick(WORDS) }
           : { kind, words: random.sample(WORDS, random.int(2, 4)) };
     const prompt = instructionText(instruction);
-    return { key: prompt, input: { prompt, instruction }, target: compliantResponse(instruction) };
+    return {
+      key: prompt,
+      input: { prompt, instruction },
+      target: compliantResponse(instruction),
+      meta: { level },
+    };
   },
   prompt: storedPrompt,
   answer: (item: BenchmarkItem) => String(item.target),
@@ -330,7 +372,7 @@ export const nanoTemporal: NanoTask = {
             level === 1 ? Math.abs(index - trueIndex) >= 3 : Math.abs(index - trueIndex) === 2,
           ),
         );
-    const amount = random.int(2, 9);
+    const amount = random.int(2, 59);
     const prompt = `${person} ${event.clause}.\nQuestion: How long did it take?\nAnswer: ${amount} ${unit}\nPlausible:`;
     return {
       key: prompt,
