@@ -1,7 +1,7 @@
 import { MockEngine } from '@xfer/core/testing';
 import { describe, expect, it } from 'vitest';
 import { plainRenderer } from '../runner/plan.js';
-import { evaluateNanoSuite, formatNanoSuiteTable, wilsonInterval } from './evaluate.js';
+import { chanceOf, evaluateNanoSuite, formatNanoSuiteTable, wilsonInterval } from './evaluate.js';
 import { nanoItems, nanoTasks } from './suite.js';
 
 /** An engine that knows the answer to `share` of the items (by a stable hash of the prompt) and fails the rest. */
@@ -73,5 +73,14 @@ describe('evaluateNanoSuite', () => {
     expect(low).toBeCloseTo(0.4038, 3);
     expect(high).toBeCloseTo(0.5962, 3);
     expect(wilsonInterval(0, 10).low).toBe(0);
+  });
+
+  it('takes the larger label share as the chance of a Yes/No task, the uniform guess otherwise', () => {
+    const items = (targets: unknown[]) =>
+      targets.map((target, index) => ({ id: String(index), benchmark: 'b', input: {}, target, meta: {} }));
+    expect(chanceOf(0.5, items(['Yes', 'No', 'No', 'No']))).toBe(0.75);
+    expect(chanceOf(0.5, items([1, 0, 1, 0]))).toBe(0.5);
+    expect(chanceOf(0.25, items([0, 1, 2, 3, 0]))).toBe(0.25);
+    expect(chanceOf(0, items(['7', '8']))).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import {
   type BenchmarkGroup,
+  type BenchmarkItem,
   benchmarkGroupLabels,
   type EngineV1,
   type GenerateRequest,
@@ -41,6 +42,7 @@ export interface NanoTaskResult {
   /** Wilson score interval at 95%. */
   low: number;
   high: number;
+  /** What a blind answer scores: the larger label's share for Yes/No tasks (`chanceOf`), else uniform. */
   chance: number;
   /** Secondary metric where the task has one (F1 for extractive QA, acc_norm for log-likelihood). */
   secondary?: { name: string; value: number };
@@ -52,6 +54,17 @@ export interface NanoSuiteResult {
   groups: Record<BenchmarkGroup, number>;
   seconds: number;
   verdicts: Record<string, Verdict[]>;
+}
+
+/**
+ * What answering blindly scores on these items: for a two-label task (Yes/No, no/yes) the share of the more
+ * frequent label, since one constant answer earns it; otherwise the task's uniform-guess chance.
+ */
+export function chanceOf(uniform: number, items: readonly BenchmarkItem[]): number {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(String(item.target), (counts.get(String(item.target)) ?? 0) + 1);
+  if (uniform !== 0.5 || counts.size !== 2) return uniform;
+  return Math.max(uniform, Math.max(...counts.values()) / items.length);
 }
 
 /** Wilson score interval for `correct` out of `n` at 95%. */
@@ -154,7 +167,7 @@ export async function evaluateNanoSuite(
       correct,
       accuracy: taskVerdicts.length === 0 ? 0 : correct / taskVerdicts.length,
       ...interval,
-      chance: task.chance,
+      chance: chanceOf(task.chance, items),
       ...(secondary ? { secondary } : {}),
     });
     verdicts[task.id] = taskVerdicts;
