@@ -293,6 +293,23 @@ const instructionScorer: GenerativeScorer = {
   },
 };
 
+/** A level-1 format instruction: a number of any words on two topics, in capitals or not. */
+function countInstruction(random: Random): Instruction {
+  const kind = random.pick(['count', 'capitalCount'] as const);
+  const n = random.int(2, 5);
+  return { kind, n, topics: random.sample(WORDS, 2), words: random.sample(WORDS, n) };
+}
+
+/** A level-2 format instruction: what to do with the words it gives. */
+function givenWordsInstruction(random: Random): Instruction {
+  const kind = random.pick(['repeat', 'upper', 'quote', 'commas', 'sorted'] as const);
+  return kind === 'repeat'
+    ? { kind, word: random.pick(WORDS), times: random.int(2, 5) }
+    : kind === 'quote'
+      ? { kind, word: random.pick(WORDS) }
+      : { kind, words: random.sample(WORDS, random.int(2, 4)) };
+}
+
 /** IFEval analogue: verifiable formatting instructions. */
 export const nanoFormat: NanoTask = {
   id: 'nano-format',
@@ -309,30 +326,7 @@ export const nanoFormat: NanoTask = {
   draft(random) {
     // Level 1 asks for a number of words on two topics, any words (no copying); level 2 for the words given.
     const level = random.int(1, 2);
-    if (level === 1) {
-      const kind = random.pick(['count', 'capitalCount'] as const);
-      const n = random.int(2, 5);
-      const instruction: Instruction = {
-        kind,
-        n,
-        topics: random.sample(WORDS, 2),
-        words: random.sample(WORDS, n),
-      };
-      const prompt = instructionText(instruction);
-      return {
-        key: prompt,
-        input: { prompt, instruction },
-        target: compliantResponse(instruction),
-        meta: { level },
-      };
-    }
-    const kind = random.pick(['repeat', 'upper', 'quote', 'commas', 'sorted'] as const);
-    const instruction: Instruction =
-      kind === 'repeat'
-        ? { kind, word: random.pick(WORDS), times: random.int(2, 5) }
-        : kind === 'quote'
-          ? { kind, word: random.pick(WORDS) }
-          : { kind, words: random.sample(WORDS, random.int(2, 4)) };
+    const instruction = level === 1 ? countInstruction(random) : givenWordsInstruction(random);
     const prompt = instructionText(instruction);
     return {
       key: prompt,
