@@ -20,19 +20,15 @@ function verdict(
   return { grader: name, graderVersion: VERSION, extracted, correct, score: correct ? 1 : 0, details };
 }
 
-/**
- * Multiple choice by letter (GPQA / ACPBench style extraction); the target is the letter. An answer that
- * names an option's text (`\boxed{gray}`, `Answer: q`) counts as that option's letter (`input.options`).
- */
+/** Multiple choice by letter (GPQA / ACPBench style extraction); the target is the letter. */
 export function choiceLetterScorer(name: string): GenerativeScorer {
   return {
     kind: 'generative',
     name,
-    version: '2',
+    version: VERSION,
     score({ item, completion }) {
-      const options = Array.isArray(item.input.options) ? item.input.options.map(String) : [];
-      const extracted = extractChoiceLetter(completion, 'ABCD', options);
-      return { ...verdict(name, extracted, extracted === item.target), graderVersion: '2' };
+      const extracted = extractChoiceLetter(completion);
+      return verdict(name, extracted, extracted === item.target);
     },
   };
 }

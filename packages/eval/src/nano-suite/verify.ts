@@ -52,31 +52,13 @@ export function firstAnswerLine(text: string): string {
  * A multiple-choice letter: `\boxed{X}` first, then the last `Answer: X`, then the last standalone capital
  * A-D (ACPBench / GPQA style). Null when none is found.
  */
-export function extractChoiceLetter(
-  text: string,
-  letters = 'ABCD',
-  options: readonly string[] = [],
-): string | null {
+export function extractChoiceLetter(text: string, letters = 'ABCD'): string | null {
   const answer = stripThinking(text);
   const boxed = extractLastBoxed(answer);
   const set = `[${letters}]`;
-  // An answer that names an option's text instead of its letter counts as that letter, as lm-eval's
-  // multi_choice_regex falls back to the choices' text.
-  const optionLetter = (candidate: string): string | null => {
-    const wanted = candidate.trim().replace(/\.$/, '').trim().toLowerCase();
-    const index = options.findIndex((option) => option.trim().toLowerCase() === wanted);
-    return index >= 0 && index < letters.length ? letters[index]! : null;
-  };
   if (boxed !== null) {
     const inside = boxed.trim().match(new RegExp(`^\\(?(${set})\\)?$`));
     if (inside) return inside[1]!;
-    const named = optionLetter(boxed);
-    if (named !== null) return named;
-  }
-  if (options.length > 0) {
-    const named = [...answer.matchAll(/answer\s*(?:is)?\s*:\s*([^\n]+)/gi)];
-    const last = named.length > 0 ? optionLetter(named[named.length - 1]![1]!) : null;
-    if (last !== null) return last;
   }
   const labelled = [...answer.matchAll(new RegExp(`answer\\s*(?:is)?\\s*:?\\s*\\(?(${set})\\b`, 'gi'))];
   if (labelled.length > 0) return labelled[labelled.length - 1]![1]!.toUpperCase();

@@ -16,14 +16,9 @@ import {
   substances,
 } from '../knowledge.js';
 import type { Random } from '../random.js';
-import {
-  choiceLetterScorer,
-  loglikelihoodChoiceScorer,
-  programOutputScorer,
-  yesNoScorer,
-} from '../scorers.js';
+import { loglikelihoodChoiceScorer, programOutputScorer } from '../scorers.js';
 import type { NanoTask } from '../types.js';
-import { formatOptions, LETTERS, storedPrompt } from './shared.js';
+import { formatOptions, storedPrompt } from './shared.js';
 
 /** Four options: the truth plus three distractors from `pool`, shuffled; returns options and the truth's index. */
 function optionsWith(
