@@ -7,7 +7,8 @@ import type { NanoTask } from '../types.js';
 import { firstAnswerLine } from '../verify.js';
 import { storedPrompt } from './shared.js';
 
-type Relation = 'city' | 'pet' | 'job' | 'food';
+const RELATIONS = ['city', 'pet', 'job', 'food'] as const;
+type Relation = (typeof RELATIONS)[number];
 
 interface Statement {
   person: string;
@@ -72,7 +73,7 @@ function isValueOf(value: string, relation: Relation): boolean {
 function passage(random: Random): Statement[] {
   const people = random.sample(PEOPLE, random.int(2, 3));
   return people.map((person) => {
-    const relation = random.pick(['city', 'pet', 'job', 'food'] as const);
+    const relation = random.pick(RELATIONS);
     return { person, relation, value: randomValue(random, relation) };
   });
 }
@@ -107,8 +108,6 @@ const RELATION_TYPES: Record<Relation, string> = {
   job: 'a job',
   food: 'a food',
 };
-
-const RELATIONS = ['city', 'pet', 'job', 'food'] as const;
 
 /**
  * HaluEval analogue: is a candidate answer supported by the passage? Unsupported candidates are, as
@@ -262,7 +261,8 @@ export function followsInstruction(instruction: Instruction, response: string): 
       const words = line.split(/\s+/);
       const expected = [...instruction.words].sort();
       return words.length === expected.length && words.every((word, index) => word === expected[index]);
-    } // Any words count, as IFEval's length constraints count any words; the case is checked.
+    }
+    // Any words count, as IFEval's length constraints count any words; the case is checked.
     case 'count': {
       const words = line.split(/\s+/);
       return words.length === instruction.n && words.every((word) => /^[a-z]+$/.test(word));
