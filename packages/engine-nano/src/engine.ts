@@ -20,8 +20,10 @@ import { encodeModelWeights } from './checkpoint.js';
 import { createCache, decodeStep, type KeyValueCache, prepareModel } from './decode.js';
 import { backendFor } from './kernels/backend.js';
 import type { FloatArray } from './kernels/matmul.js';
+import { withoutGemmHelper } from './kernels/wasm-matmul.js';
 import { FloatArena, type NanoModel, withArena } from './model.js';
 import { SeededRandom } from './random.js';
+import { sharedReplica, splitPoint } from './replica.js';
 import { logSoftmax, sampleToken } from './sampler.js';
 import {
   decodeTokens,
@@ -303,48 +305,74 @@ export class NanoEngine implements EngineV1 {
         rows += length;
         index++;
       }
-      const tokens = new Int32Array(rows);
-      const segments: Segment[] = [];
-      const lossRows: number[] = [];
-      let start = 0;
-      for (const { context, continuation } of chunk) {
-        const all = [...context, ...continuation];
-        tokens.set(all.slice(0, -1), start);
-        segments.push({ start, length: all.length - 1 });
-        for (let t = 0; t < continuation.length; t++) lossRows.push(start + context.length - 1 + t);
-        start += all.length - 1;
-      }
+      // two shards of whole requests; the second on the replica when one is free (the same logits)
+      const cut = splitPoint(
+        chunk.map(({ context, continuation }) => context.length + continuation.length - 1),
+      );
+      const pack = (part: typeof chunk) => {
+        const lengths = part.map(({ context, continuation }) => context.length + continuation.length - 1);
+        const tokens = new Int32Array(lengths.reduce((a, b) => a + b, 0));
+        const segments: Segment[] = [];
+        const lossRows: number[] = [];
+        let start = 0;
+        part.forEach(({ context, continuation }, i) => {
+          const all = [...context, ...continuation];
+          tokens.set(all.slice(0, -1), start);
+          segments.push({ start, length: lengths[i]! });
+          for (let t = 0; t < continuation.length; t++) lossRows.push(start + context.length - 1 + t);
+          start += lengths[i]!;
+        });
+        return { tokens, segments, lossRows };
+      };
+      const shards = [pack(chunk.slice(0, cut)), pack(chunk.slice(cut))];
+      const logitsOf = (shard: (typeof shards)[number]) => {
+        const { normed } = forward(model, backend, { tokens: shard.tokens, segments: shard.segments });
+        return logitsFor(model, backend, normed, shard.lossRows).logits;
+      };
+      const second = shards[1]!;
+      const replica = second.lossRows.length > 0 ? sharedReplica() : undefined;
+      const remote = replica?.available(model)
+        ? replica.logits(model, second.tokens, second.segments, second.lossRows)
+        : undefined;
+      const size = (shards[0]!.lossRows.length + second.lossRows.length) * vocab;
+      const logits = model.dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
       withArena(this.arena, () => {
-        const { normed } = forward(model, backend, { tokens, segments });
-        const { logits } = logitsFor(model, backend, normed, lossRows);
-        let row = 0;
-        for (const { request, continuation } of chunk) {
-          const result: ScoreResult = {
-            id: request.id,
-            tokenIds: continuation,
-            tokens: tokenStrings(continuation),
-            logprobs: [],
-            ranks: [],
-            isGreedy: [],
-          };
-          const distributions: number[][] = [];
-          for (const target of continuation) {
-            const offset = row * vocab;
-            const logprobs = logSoftmax(logits, offset, vocab);
-            const targetLogit = logits[offset + target]!;
-            let rank = 1;
-            for (let j = 0; j < vocab; j++) if (logits[offset + j]! > targetLogit) rank++;
-            result.logprobs.push(logprobs[target]!);
-            result.ranks.push(rank);
-            result.isGreedy.push(rank === 1);
-            if (request.fullDistribution) distributions.push(Array.from(logprobs));
-            row++;
-          }
-          if (request.fullDistribution) result.distributions = distributions;
-          results.push(result);
-        }
-        options.onProgress?.({ done: results.length, total: parsed.length, tokens: row });
+        const first = shards[0]!;
+        logits.set(remote ? withoutGemmHelper(() => logitsOf(first)) : logitsOf(first));
       });
+      if (second.lossRows.length > 0) {
+        const offset = shards[0]!.lossRows.length * vocab;
+        const computed = remote ? await remote : undefined;
+        if (computed) logits.set(computed, offset);
+        else withArena(this.arena, () => logits.set(logitsOf(second), offset));
+      }
+      let row = 0;
+      for (const { request, continuation } of chunk) {
+        const result: ScoreResult = {
+          id: request.id,
+          tokenIds: continuation,
+          tokens: tokenStrings(continuation),
+          logprobs: [],
+          ranks: [],
+          isGreedy: [],
+        };
+        const distributions: number[][] = [];
+        for (const target of continuation) {
+          const offset = row * vocab;
+          const logprobs = logSoftmax(logits, offset, vocab);
+          const targetLogit = logits[offset + target]!;
+          let rank = 1;
+          for (let j = 0; j < vocab; j++) if (logits[offset + j]! > targetLogit) rank++;
+          result.logprobs.push(logprobs[target]!);
+          result.ranks.push(rank);
+          result.isGreedy.push(rank === 1);
+          if (request.fullDistribution) distributions.push(Array.from(logprobs));
+          row++;
+        }
+        if (request.fullDistribution) result.distributions = distributions;
+        results.push(result);
+      }
+      options.onProgress?.({ done: results.length, total: parsed.length, tokens: row });
       await tick();
     }
     return results;

@@ -29,6 +29,7 @@ export function packSequences(
   sequences: readonly TrainSequence[],
   vocabSize: number,
   maxLength: number,
+  firstIndex = 0,
 ): PackedSequences {
   const lengths = sequences.map(
     (sequence) => sequence.promptTokenIds.length + sequence.completionTokenIds.length - 1,
@@ -41,7 +42,7 @@ export function packSequences(
   const owners: number[] = [];
   let start = 0;
   sequences.forEach((sequence, s) => {
-    const field = `sequences[${s}]`;
+    const field = `sequences[${firstIndex + s}]`;
     if (sequence.promptTokenIds.length === 0) {
       throw new ValidationError({
         field: `${field}.promptTokenIds`,
@@ -119,8 +120,14 @@ export function completionLogprobs(
   model: NanoModel,
   backend: MatmulBackend,
   sequences: readonly TrainSequence[],
+  firstIndex = 0,
 ): number[][] {
-  const packed = packSequences(sequences, model.config.vocab_size, model.config.max_position_embeddings);
+  const packed = packSequences(
+    sequences,
+    model.config.vocab_size,
+    model.config.max_position_embeddings,
+    firstIndex,
+  );
   const { normed } = forward(model, backend, packed.batch);
   const { logits } = logitsFor(model, backend, normed, packed.lossRows);
   const vocab = model.config.vocab_size;
@@ -140,6 +147,18 @@ export interface PolicyLossOutcome {
   kl: number;
   entropy: number;
   logprobs: number[][];
+  /** The sums behind the three means (to combine the outcomes of a batch's shards). */
+  sums: { clipped: number; kl: number; entropy: number };
+}
+
+/**
+ * The whole batch a shard belongs to: its completion tokens and sequences (what `token-mean` and
+ * `sequence-mean` divide by), and the index of the shard's first sequence in it (for error fields).
+ */
+export interface BatchShare {
+  tokens: number;
+  sequences: number;
+  firstIndex: number;
 }
 
 /**
@@ -154,11 +173,18 @@ export function policyLoss(
   backend: MatmulBackend,
   sequences: readonly TrainSequence[],
   loss: PolicyLoss,
-  options: { gradients?: Gradients; referenceLogprobs?: number[][]; scale?: number } = {},
+  options: {
+    gradients?: Gradients;
+    referenceLogprobs?: number[][];
+    scale?: number;
+    /** The batch this call is one shard of (default: the call is the whole batch). */
+    batch?: BatchShare;
+  } = {},
 ): PolicyLossOutcome {
   const config = model.config;
   const vocab = config.vocab_size;
-  const packed = packSequences(sequences, vocab, config.max_position_embeddings);
+  const firstIndex = options.batch?.firstIndex ?? 0;
+  const packed = packSequences(sequences, vocab, config.max_position_embeddings, firstIndex);
   const train = options.gradients !== undefined;
   const result = forward(model, backend, packed.batch, { keepActivations: train });
   const { logits, selected } = logitsFor(model, backend, result.normed, packed.lossRows);
@@ -172,6 +198,8 @@ export function policyLoss(
     logprobs[owner]!.push(logits[i * vocab + packed.targets[i]!]!);
   }
   const useKl = loss.klBeta > 0;
+  const batchTokens = options.batch?.tokens ?? count;
+  const batchSequences = options.batch?.sequences ?? sequences.length;
   const completionCounts = sequences.map((sequence) => sequence.completionTokenIds.length);
   const divisor = loss.sumDivisor ?? 1;
   let total = 0;
@@ -210,7 +238,7 @@ export function policyLoss(
       const reference = sequence.refLogprobs?.[t] ?? options.referenceLogprobs?.[s]?.[t];
       if (reference === undefined) {
         throw new ValidationError({
-          field: `sequences[${s}].refLogprobs`,
+          field: `sequences[${firstIndex + s}].refLogprobs`,
           message: 'klBeta > 0 needs reference logprobs or a snapshotted reference',
         });
       }
@@ -222,9 +250,9 @@ export function policyLoss(
     }
     const share =
       loss.aggregation === 'token-mean'
-        ? 1 / count
+        ? 1 / batchTokens
         : loss.aggregation === 'sequence-mean'
-          ? 1 / (sequences.length * completionCounts[s]!)
+          ? 1 / (batchSequences * completionCounts[s]!)
           : 1 / divisor;
     total += share * tokenLoss;
     coefficients[i] = share * tokenGradient * (options.scale ?? 1);
@@ -257,5 +285,6 @@ export function policyLoss(
     kl: useKl && count > 0 ? klSum / count : 0,
     entropy: count === 0 ? 0 : entropySum / count,
     logprobs,
+    sums: { clipped, kl: klSum, entropy: entropySum },
   };
 }

@@ -22,8 +22,10 @@ import { loadNanoCheckpoint, saveNanoCheckpoint, writeFileAtomic } from './check
 import { NanoEngine, type NanoEngineOptions } from './engine.js';
 import { backendFor } from './kernels/backend.js';
 import type { FloatArray } from './kernels/matmul.js';
+import { withoutGemmHelper } from './kernels/wasm-matmul.js';
 import { cloneModel, FloatArena, type NanoModel, withArena } from './model.js';
-import { completionLogprobs, policyLoss } from './policy-loss.js';
+import { completionLogprobs, type PolicyLossOutcome, packSequences, policyLoss } from './policy-loss.js';
+import { addGradients, sharedReplica, splitPoint } from './replica.js';
 import { decodeSafetensors, encodeSafetensors, type TensorEntry } from './safetensors.js';
 import { decodeTokens, encodeText } from './tokenizer.js';
 import { type Gradients, zeroGradients } from './transformer.js';
@@ -47,6 +49,8 @@ export class NanoTrainer implements TrainerV1 {
   model: NanoModel;
   private reference: NanoModel | undefined;
   private gradients: Gradients;
+  /** The second shard's gradients when this thread computes it (see `replica.ts`). */
+  private shardGradients: Gradients | undefined;
   private firstMoment: Gradients;
   private secondMoment: Gradients;
   private optimizerConfig: OptimizerConfig;
@@ -94,7 +98,24 @@ export class NanoTrainer implements TrainerV1 {
         field: 'model',
         message: 'no reference snapshotted (call snapshotReference first)',
       });
-    return completionLogprobs(target, backendFor(target.dtype), this.parseSequences(sequences));
+    return this.shardedLogprobs(target, this.parseSequences(sequences));
+  }
+
+  /** Completion logprobs in two shards (the second on the replica when one is free): the same numbers. */
+  private async shardedLogprobs(model: NanoModel, sequences: TrainSequence[]): Promise<number[][]> {
+    packSequences(sequences, model.config.vocab_size, model.config.max_position_embeddings);
+    const cut = splitPoint(sequences.map(sequenceLength));
+    const second = sequences.slice(cut);
+    const replica = second.length > 0 ? sharedReplica() : undefined;
+    const remote = replica?.available(model) ? replica.logprobs(model, second, cut) : undefined;
+    const backend = backendFor(model.dtype);
+    const compute = (shard: TrainSequence[], firstIndex: number) =>
+      withArena(this.arena, () => completionLogprobs(model, backend, shard, firstIndex));
+    const first = remote
+      ? withoutGemmHelper(() => compute(sequences.slice(0, cut), 0))
+      : compute(sequences.slice(0, cut), 0);
+    if (second.length === 0) return first;
+    return [...first, ...((remote ? await remote : undefined) ?? compute(second, cut))];
   }
 
   async forwardBackward(
@@ -111,21 +132,65 @@ export class NanoTrainer implements TrainerV1 {
     }
     const parsed = this.parseSequences(sequences);
     const lossConfig = parseWith(PolicyLossSchema, loss, { field: 'loss' });
+    const model = this.model;
+    const config = model.config;
+    // the whole batch is checked before any shard adds to the gradients (an error leaves them as they were)
+    packSequences(parsed, config.vocab_size, config.max_position_embeddings);
     let referenceLogprobs: number[][] | undefined;
-    if (
-      lossConfig.klBeta > 0 &&
-      parsed.some((sequence) => sequence.refLogprobs === undefined) &&
-      this.reference
-    ) {
-      referenceLogprobs = completionLogprobs(this.reference, backendFor(this.reference.dtype), parsed);
+    if (lossConfig.klBeta > 0 && parsed.some((sequence) => sequence.refLogprobs === undefined)) {
+      if (!this.reference) {
+        const missing = parsed.findIndex((sequence) => sequence.refLogprobs === undefined);
+        throw new ValidationError({
+          field: `sequences[${missing}].refLogprobs`,
+          message: 'klBeta > 0 needs reference logprobs or a snapshotted reference',
+        });
+      }
+      referenceLogprobs = await this.shardedLogprobs(this.reference, parsed);
     }
-    const outcome = withArena(this.arena, () =>
-      policyLoss(this.model, backendFor(this.model.dtype), parsed, lossConfig, {
-        gradients: this.gradients,
-        scale,
-        ...(referenceLogprobs ? { referenceLogprobs } : {}),
-      }),
-    );
+    const cut = splitPoint(parsed.map(sequenceLength));
+    const shards = [parsed.slice(0, cut), parsed.slice(cut)] as const;
+    const batch = (firstIndex: number) => ({
+      tokens: parsed.reduce((sum, sequence) => sum + sequence.completionTokenIds.length, 0),
+      sequences: parsed.length,
+      firstIndex,
+    });
+    const references = (from: number, to: number) =>
+      referenceLogprobs ? { referenceLogprobs: referenceLogprobs.slice(from, to) } : {};
+    const backend = backendFor(model.dtype);
+    const compute = (index: 0 | 1, gradients: Gradients) =>
+      withArena(this.arena, () =>
+        policyLoss(model, backend, shards[index], lossConfig, {
+          gradients,
+          scale,
+          batch: batch(index === 0 ? 0 : cut),
+          ...(index === 0 ? references(0, cut) : references(cut, parsed.length)),
+        }),
+      );
+    const replica = shards[1].length > 0 ? sharedReplica() : undefined;
+    const remote = replica?.available(model)
+      ? replica.loss(model, shards[1], lossConfig, {
+          scale,
+          batch: batch(cut),
+          ...references(cut, parsed.length),
+        })
+      : undefined;
+    const outcomes: PolicyLossOutcome[] = [
+      remote ? withoutGemmHelper(() => compute(0, this.gradients)) : compute(0, this.gradients),
+    ];
+    if (shards[1].length > 0) {
+      const done = remote ? await remote : undefined;
+      if (done) {
+        outcomes.push(done.outcome);
+        addGradients(this.gradients, done.gradients);
+        done.release();
+      } else {
+        this.shardGradients ??= zeroGradients(model);
+        for (const gradient of this.shardGradients.values()) gradient.fill(0);
+        outcomes.push(compute(1, this.shardGradients));
+        addGradients(this.gradients, this.shardGradients);
+      }
+    }
+    const outcome = combineOutcomes(outcomes, lossConfig.klBeta > 0);
     if (!Number.isFinite(outcome.loss)) {
       for (const gradient of this.gradients.values()) gradient.fill(0);
       this.diverged = new TrainingDivergedError({ step: this.step + 1, tensor: 'loss', value: outcome.loss });
@@ -265,6 +330,34 @@ export class NanoTrainer implements TrainerV1 {
   async close(): Promise<void> {
     await this.policy.close();
   }
+}
+
+/** Tokens a sequence puts through the model (what splits a batch into shards). */
+function sequenceLength(sequence: TrainSequence): number {
+  return sequence.promptTokenIds.length + sequence.completionTokenIds.length;
+}
+
+/** One batch's outcome from its shards' (loss and sums added in shard order). */
+function combineOutcomes(outcomes: readonly PolicyLossOutcome[], useKl: boolean): PolicyLossOutcome {
+  let loss = 0;
+  let tokens = 0;
+  const sums = { clipped: 0, kl: 0, entropy: 0 };
+  for (const outcome of outcomes) {
+    loss += outcome.loss;
+    tokens += outcome.tokens;
+    sums.clipped += outcome.sums.clipped;
+    sums.kl += outcome.sums.kl;
+    sums.entropy += outcome.sums.entropy;
+  }
+  return {
+    loss,
+    tokens,
+    clipFraction: tokens === 0 ? 0 : sums.clipped / tokens,
+    kl: useKl && tokens > 0 ? sums.kl / tokens : 0,
+    entropy: tokens === 0 ? 0 : sums.entropy / tokens,
+    logprobs: outcomes.flatMap((outcome) => outcome.logprobs),
+    sums,
+  };
 }
 
 function isTokenArray(value: unknown, minimum: number): boolean {

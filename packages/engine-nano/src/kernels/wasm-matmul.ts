@@ -133,6 +133,20 @@ function load(): Instance | null {
   return instance;
 }
 
+/** Set while the replica computes a shard on the other core: the products of this thread stay on it. */
+let helperPaused = false;
+
+/** Keep this thread's products off the helper thread while `body` runs (the replica has the other core). */
+export function withoutGemmHelper<T>(body: () => T): T {
+  const previous = helperPaused;
+  helperPaused = true;
+  try {
+    return body();
+  } finally {
+    helperPaused = previous;
+  }
+}
+
 /** Below this many multiply-adds a product stays on one thread (waking the helper costs more). */
 const parallelThreshold = 1 << 19;
 
@@ -153,7 +167,13 @@ function gemm(
 ): void {
   const wasm = instance!;
   const helper = wasm.helper;
-  if (!helper || m < 8 || m * k * n < parallelThreshold || Atomics.load(helper.control, 11) !== 1) {
+  if (
+    !helper ||
+    helperPaused ||
+    m < 8 ||
+    m * k * n < parallelThreshold ||
+    Atomics.load(helper.control, 11) !== 1
+  ) {
     wasm.gemm(a, b, c, m, k, n, blockStride, rowStride, colStride, accumulate, bColumnStride, bRowStride);
     return;
   }
