@@ -20,7 +20,7 @@ import { encodeModelWeights } from './checkpoint.js';
 import { createCache, decodeStep, type KeyValueCache, prepareModel } from './decode.js';
 import { backendFor } from './kernels/backend.js';
 import type { FloatArray } from './kernels/matmul.js';
-import { withoutGemmHelper } from './kernels/wasm-matmul.js';
+import { pauseGemmHelper, withoutGemmHelper } from './kernels/wasm-matmul.js';
 import { FloatArena, type NanoModel, withArena } from './model.js';
 import { SeededRandom } from './random.js';
 import { sharedReplica, splitPoint } from './replica.js';
@@ -119,6 +119,85 @@ export class NanoEngine implements EngineV1 {
     const parsed = requests.map((request, i) =>
       parseWith(GenerateRequestSchema, request, { field: `requests[${i}]` }),
     );
+    const model = this.model;
+    const maxPositions = model.config.max_position_embeddings;
+    // every prompt is checked before any request starts, on whichever thread it will run
+    const promptLengths = parsed.map((request) => {
+      const length = Math.max(1, encodeText(request.prompt).length);
+      if (length >= maxPositions) {
+        throw new EngineError({
+          engine: 'nano',
+          requestId: request.id,
+          message: `prompt of ${length} tokens leaves no room in a context of ${maxPositions}`,
+        });
+      }
+      return length;
+    });
+    // the second half of the requests goes to the replica when one is free; each request samples from
+    // its own seed, so the texts do not depend on which thread decoded them
+    const cut = splitPoint(parsed.map((request, i) => promptLengths[i]! + request.sampling.maxTokens));
+    const replica = cut < parsed.length ? sharedReplica() : undefined;
+    if (!replica?.available(model)) {
+      yield* this.generateHere(parsed, options);
+      return;
+    }
+    const remote = replica.generate(model, parsed.slice(cut));
+    const resumeHelper = pauseGemmHelper();
+    const cancel = () => remote.cancel();
+    options.signal?.addEventListener('abort', cancel, { once: true });
+    const received = new Set<number>();
+    const counts = { localDone: 0, localTokens: 0, remoteDone: 0, remoteTokens: 0 };
+    const report = () =>
+      options.onProgress?.({
+        done: counts.localDone + counts.remoteDone,
+        total: parsed.length,
+        tokens: counts.localTokens + counts.remoteTokens,
+      });
+    const local: EngineCallOptions = {
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: ({ done, tokens }) => {
+        counts.localDone = done;
+        counts.localTokens = tokens;
+        report();
+      },
+    };
+    function* take(): Generator<GenerateResult> {
+      for (let next = remote.results.shift(); next; next = remote.results.shift()) {
+        received.add(next.index);
+        counts.remoteDone++;
+        counts.remoteTokens += next.result.completionTokens;
+        report();
+        yield next.result;
+      }
+    }
+    try {
+      for await (const result of this.generateHere(parsed.slice(0, cut), local)) {
+        yield result;
+        yield* take();
+      }
+      resumeHelper();
+      while (remote.outcome === undefined) {
+        yield* take();
+        if (remote.outcome === undefined) await remote.changed();
+      }
+      yield* take();
+      if (!remote.outcome) {
+        // the replica failed: what it did not finish is generated here
+        const rest = parsed.slice(cut).filter((_, i) => !received.has(i));
+        for await (const result of this.generateHere(rest, local)) yield result;
+      }
+    } finally {
+      resumeHelper();
+      options.signal?.removeEventListener('abort', cancel);
+      if (remote.outcome === undefined) remote.cancel();
+    }
+  }
+
+  /** Generate on this thread with continuous batching. */
+  private async *generateHere(
+    parsed: readonly GenerateRequest[],
+    options: EngineCallOptions,
+  ): AsyncIterable<GenerateResult> {
     const model = this.model;
     const backend = backendFor(model.dtype);
     const maxPositions = model.config.max_position_embeddings;

@@ -4,6 +4,7 @@
  * thread uses.
  */
 import { parentPort } from 'node:worker_threads';
+import { NanoEngine } from './engine.js';
 import { backendFor } from './kernels/backend.js';
 import { assembleModel, FloatArena, type NanoModel, withArena } from './model.js';
 import { completionLogprobs, policyLoss } from './policy-loss.js';
@@ -15,7 +16,32 @@ const arena = new FloatArena();
 let model: NanoModel | undefined;
 let gradients: Gradients | undefined;
 
-function handle(request: Exclude<ReplicaRequest, { kind: 'init' }>): unknown {
+/** Abort controllers of the generate calls in progress, by call id. */
+const generations = new Map<number, AbortController>();
+
+async function generate(request: Extract<ReplicaRequest, { kind: 'generate' }>): Promise<null> {
+  if (!model) throw new Error('replica used before init');
+  const controller = new AbortController();
+  generations.set(request.id, controller);
+  try {
+    // requests are told apart by position (ids need not be unique)
+    const tagged = request.requests.map((item, index) => ({ ...item, id: String(index) }));
+    const engine = new NanoEngine(model);
+    for await (const result of engine.generate(tagged, { signal: controller.signal })) {
+      const index = Number(result.id);
+      port.postMessage({
+        id: request.id,
+        index,
+        partial: { ...result, id: request.requests[index]!.id },
+      } satisfies ReplicaReply);
+    }
+    return null;
+  } finally {
+    generations.delete(request.id);
+  }
+}
+
+function handle(request: Exclude<ReplicaRequest, { kind: 'init' | 'generate' | 'cancel' }>): unknown {
   if (!model || !gradients) throw new Error('replica used before init');
   const current = model;
   const backend = backendFor('float32');
@@ -57,6 +83,22 @@ port.on('message', (request: ReplicaRequest) => {
     }
     model = assembleModel(request.config, 'float32', tensors);
     gradients = grads;
+    return;
+  }
+  if (request.kind === 'cancel') {
+    generations.get(request.id)?.abort();
+    return;
+  }
+  if (request.kind === 'generate') {
+    generate(request).then(
+      (value) => port.postMessage({ id: request.id, ok: true, value } satisfies ReplicaReply),
+      (error: unknown) =>
+        port.postMessage({
+          id: request.id,
+          ok: false,
+          message: error instanceof Error ? error.message : String(error),
+        } satisfies ReplicaReply),
+    );
     return;
   }
   let reply: ReplicaReply;

@@ -1,4 +1,4 @@
-import { PolicyLossSchema, type TrainSequence } from '@xfer/core';
+import { GenerateRequestSchema, PolicyLossSchema, type TrainSequence } from '@xfer/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NanoEngine } from './engine.js';
 import { jsMatmul } from './kernels/matmul.js';
@@ -64,7 +64,7 @@ describe('policyLoss over two shards', () => {
     { klBeta: 1, aggregation: 'token-sum', sumDivisor: 7 },
   ] as const;
   for (const input of losses) {
-    it(`adds up to the whole batch's loss and gradients (${input.aggregation ?? 'token-mean'})`, () => {
+    it(`adds up to the whole batch's loss and gradients (${(input as { aggregation?: string }).aggregation ?? 'token-mean'})`, () => {
       const model = createNanoModel(config, 3, { dtype: 'float64' });
       const loss = PolicyLossSchema.parse(input);
       const sequences = batch(7, 2);
@@ -148,6 +148,71 @@ describe('the replica', () => {
     const shared = await score(true);
     expect(sharedReplica()!.shardsComputed).toBe(before + 1);
     expect(shared).toEqual(await score(false));
+  });
+
+  it('generates the same texts whether or not the replica decodes half the requests', async () => {
+    const model = createNanoModel(config, 9);
+    const requests = Array.from({ length: 7 }, (_, i) =>
+      GenerateRequestSchema.parse({
+        id: `g${i % 6}`,
+        prompt: 'hello world'.slice(0, 2 + i),
+        sampling: {
+          temperature: i % 3 === 0 ? 0 : 1,
+          maxTokens: 4 + 3 * i,
+          seed: 100 + i,
+          logprobs: true,
+          ...(i === 5 ? { stop: ['a'] } : {}),
+        },
+      }),
+    );
+    setReplicaEnabled(true);
+    const generate = async (useReplica: boolean) => {
+      setReplicaEnabled(useReplica);
+      const results = [];
+      let last = { done: 0, total: 0, tokens: 0 };
+      for await (const result of new NanoEngine(cloneModel(model)).generate(requests, {
+        onProgress: (progress) => {
+          last = progress;
+        },
+      })) {
+        const { latencyMs: _, ...rest } = result;
+        results.push(rest);
+      }
+      const order = (a: { id: string; text: string }, b: { id: string; text: string }) =>
+        `${a.id}${a.text}`.localeCompare(`${b.id}${b.text}`);
+      return { results: results.sort(order), last };
+    };
+    const before = sharedReplica()!.shardsComputed;
+    const shared = await generate(true);
+    expect(sharedReplica()!.shardsComputed).toBe(before + 1);
+    const alone = await generate(false);
+    expect(shared.results).toEqual(alone.results);
+    expect(shared.results).toHaveLength(7);
+    const tokens = alone.results.reduce((sum, result) => sum + result.completionTokens, 0);
+    expect(shared.last).toEqual({ done: 7, total: 7, tokens });
+  });
+
+  it('cancels the requests on both threads when the signal aborts', async () => {
+    setReplicaEnabled(true);
+    const engine = new NanoEngine(createNanoModel({ ...config, max_position_embeddings: 256 }, 10));
+    const controller = new AbortController();
+    const requests = Array.from({ length: 4 }, (_, i) =>
+      GenerateRequestSchema.parse({
+        id: `c${i}`,
+        prompt: 'abc',
+        sampling: { temperature: 1, maxTokens: 200, seed: i },
+      }),
+    );
+    const reasons: string[] = [];
+    for await (const result of engine.generate(requests, {
+      onProgress: ({ tokens }) => {
+        if (tokens >= 20) controller.abort();
+      },
+      signal: controller.signal,
+    }))
+      reasons.push(result.finishReason);
+    expect(reasons).toHaveLength(4);
+    expect(reasons.filter((reason) => reason === 'cancelled').length).toBeGreaterThanOrEqual(3);
   });
 
   it('names the field of a bad sequence in the second shard and adds nothing to the gradients', async () => {

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { PolicyLoss, TrainSequence } from '@xfer/core';
+import type { GenerateRequest, GenerateResult, PolicyLoss, TrainSequence } from '@xfer/core';
 import type { NanoConfig } from './config.js';
 import { nanoThreadCount } from './kernels/wasm-matmul.js';
 import type { NanoModel } from './model.js';
@@ -35,11 +35,15 @@ export type ReplicaRequest =
       referenceLogprobs?: number[][];
     }
   | { kind: 'logprobs'; id: number; sequences: TrainSequence[]; firstIndex: number }
-  | { kind: 'logits'; id: number; tokens: Int32Array; segments: Segment[]; rows: number[] };
+  | { kind: 'logits'; id: number; tokens: Int32Array; segments: Segment[]; rows: number[] }
+  | { kind: 'generate'; id: number; requests: GenerateRequest[] }
+  | { kind: 'cancel'; id: number };
 
 export type ReplicaReply =
   | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; message: string };
+  | { id: number; ok: false; message: string }
+  /** One finished request of a `generate` call (`index` into its requests), before the call's reply. */
+  | { id: number; partial: GenerateResult; index: number };
 
 /**
  * Where the second shard of `sizes` (one cost per item, e.g. tokens per sequence) starts: the cut that
@@ -71,6 +75,18 @@ export function addGradients(target: Gradients, addend: Gradients): void {
   }
 }
 
+/** Requests the replica is generating: their results as they finish, and how the call ended. */
+export interface RemoteGeneration {
+  /** Finished results not yet taken, with their index into the requests. */
+  readonly results: { index: number; result: GenerateResult }[];
+  /** Undefined while running; true when every request finished, false when the replica failed. */
+  outcome: boolean | undefined;
+  /** Resolves at the next result or at the end. */
+  changed(): Promise<void>;
+  /** Ask the replica to stop (unfinished requests come back with finishReason `cancelled`). */
+  cancel(): void;
+}
+
 /** A loss shard computed by the replica: its outcome and its gradients (valid until `release`). */
 export interface RemoteLoss {
   outcome: PolicyLossOutcome;
@@ -99,6 +115,7 @@ export class Replica {
   private readonly worker: Worker;
   private slot: Slot | undefined;
   private pending = new Map<number, (reply: ReplicaReply | undefined) => void>();
+  private streams = new Map<number, (partial: { index: number; result: GenerateResult }) => void>();
   private nextId = 1;
   private busy = false;
   private failed = false;
@@ -116,7 +133,10 @@ export class Replica {
       env: { ...process.env, XFER_NANO_THREADS: '1' },
     });
     this.worker.unref();
-    this.worker.on('message', (reply: ReplicaReply) => this.settle(reply.id, reply));
+    this.worker.on('message', (reply: ReplicaReply) => {
+      if ('partial' in reply) this.streams.get(reply.id)?.({ index: reply.index, result: reply.partial });
+      else this.settle(reply.id, reply);
+    });
     const fail = () => {
       this.failed = true;
       for (const id of [...this.pending.keys()]) this.settle(id, undefined);
@@ -181,7 +201,7 @@ export class Replica {
       this.worker.ref();
       this.worker.postMessage({ ...request, id });
     }).then((reply) => {
-      if (!reply?.ok) return undefined;
+      if (!reply || !('ok' in reply) || !reply.ok) return undefined;
       this.shardsComputed++;
       return reply.value as T;
     });
@@ -236,6 +256,41 @@ export class Replica {
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * Generate `requests` on the replica, streaming each result back as it finishes. Each request's sampling
+   * depends on its own seed only, so the texts are those the calling thread would produce.
+   */
+  generate(model: NanoModel, requests: GenerateRequest[]): RemoteGeneration {
+    let wake: () => void = () => {};
+    let waiting = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const notify = () => {
+      wake();
+      waiting = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    };
+    const id = this.nextId;
+    const generation: RemoteGeneration = {
+      results: [],
+      outcome: undefined,
+      changed: () => waiting,
+      cancel: () => this.worker.postMessage({ kind: 'cancel', id } satisfies ReplicaRequest),
+    };
+    this.streams.set(id, (partial) => {
+      generation.results.push(partial);
+      notify();
+    });
+    void this.call<null>(model, { kind: 'generate', requests }).then((value) => {
+      this.streams.delete(id);
+      this.busy = false;
+      generation.outcome = value === null;
+      notify();
+    });
+    return generation;
   }
 
   async close(): Promise<void> {

@@ -133,17 +133,30 @@ function load(): Instance | null {
   return instance;
 }
 
-/** Set while the replica computes a shard on the other core: the products of this thread stay on it. */
-let helperPaused = false;
+/** How many callers keep this thread's products off the helper (the replica has the other core). */
+let helperPauses = 0;
 
-/** Keep this thread's products off the helper thread while `body` runs (the replica has the other core). */
+/**
+ * Keep this thread's products off the helper thread until the returned function is called (idempotent):
+ * while the replica computes on the other core, a helper would only oversubscribe it.
+ */
+export function pauseGemmHelper(): () => void {
+  helperPauses++;
+  let resumed = false;
+  return () => {
+    if (resumed) return;
+    resumed = true;
+    helperPauses--;
+  };
+}
+
+/** Run `body` with the helper paused (see `pauseGemmHelper`). */
 export function withoutGemmHelper<T>(body: () => T): T {
-  const previous = helperPaused;
-  helperPaused = true;
+  const resume = pauseGemmHelper();
   try {
     return body();
   } finally {
-    helperPaused = previous;
+    resume();
   }
 }
 
@@ -169,7 +182,7 @@ function gemm(
   const helper = wasm.helper;
   if (
     !helper ||
-    helperPaused ||
+    helperPauses > 0 ||
     m < 8 ||
     m * k * n < parallelThreshold ||
     Atomics.load(helper.control, 11) !== 1
