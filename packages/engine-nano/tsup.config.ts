@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // the replica worker is its own entry: `replica.ts` starts `./replica-worker.js` next to the bundle
+  entry: ['src/index.ts', 'src/replica-worker.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

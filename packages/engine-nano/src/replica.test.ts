@@ -240,7 +240,8 @@ describe('the replica', () => {
 
   it('gives the shard back to the calling thread when its worker cannot start', async () => {
     const missing = new URL('./no-such-replica-worker.js', import.meta.url);
-    const broken = new Replica({ script: missing, entry: missing });
+    const failures: string[] = [];
+    const broken = new Replica({ script: missing, entry: missing }, (message) => failures.push(message));
     const model = createNanoModel(config, 7);
     const remote = await broken.loss(model, batch(2, 1), PolicyLossSchema.parse({}), {
       scale: 1,
@@ -248,6 +249,7 @@ describe('the replica', () => {
     });
     expect(remote).toBeUndefined();
     expect(broken.available(model)).toBe(false);
+    expect(failures).toEqual([expect.stringMatching(/replica worker failed \(Cannot find module/)]);
     await broken.close();
   });
 });

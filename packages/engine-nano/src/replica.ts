@@ -122,7 +122,11 @@ export class Replica {
   /** Shards this replica computed (the rest of a shared batch ran on the calling thread). */
   shardsComputed = 0;
 
-  constructor(location: { script: URL; entry: URL } = defaultEntry()) {
+  constructor(
+    location: { script: URL; entry: URL } = defaultEntry(),
+    /** Told once when the worker fails (default: a process warning; the calls go on, on one thread). */
+    onFailure: (message: string) => void = (message) => process.emitWarning(message),
+  ) {
     const execArgv = [...process.execArgv];
     if (fromSource && !execArgv.some((flag) => flag.includes('@xfer/source')))
       execArgv.push('--conditions=@xfer/source');
@@ -137,12 +141,14 @@ export class Replica {
       if ('partial' in reply) this.streams.get(reply.id)?.({ index: reply.index, result: reply.partial });
       else this.settle(reply.id, reply);
     });
-    const fail = () => {
+    const fail = (error?: unknown) => {
+      if (!this.failed && error instanceof Error)
+        onFailure(`engine-nano's replica worker failed (${error.message}); the second core is not used`);
       this.failed = true;
       for (const id of [...this.pending.keys()]) this.settle(id, undefined);
     };
     this.worker.on('error', fail);
-    this.worker.on('exit', fail);
+    this.worker.on('exit', () => fail());
   }
 
   /** Whether a call made now would run on the replica. */
