@@ -1,5 +1,5 @@
 /**
- * Compile scripts/gemm.wat to WebAssembly with wabt and write src/kernels/gemm-wasm.generated.ts: the
+ * Compile scripts/gemm.wat and scripts/elementwise.wat to WebAssembly with wabt and write src/kernels/gemm-wasm.generated.ts: the
  * module as base64, and its fused multiply-add twin (every `c += x·b` of the inner loop as one relaxed-SIMD
  * `f32x4.relaxed_madd`, the same loop otherwise). Run with `pnpm --filter @xfer/engine-nano generate:wasm`
  * after editing the .wat.
@@ -24,6 +24,10 @@ function compile(name: string, text: string): Uint8Array {
 }
 const plain = compile('gemm.wat', source);
 const fma = compile('gemm-fma.wat', fused);
+const elementwise = compile(
+  'elementwise.wat',
+  readFileSync(fileURLToPath(new URL('./elementwise.wat', import.meta.url)), 'utf8'),
+);
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const target = fileURLToPath(new URL('../src/kernels/gemm-wasm.generated.ts', import.meta.url));
 writeFileSync(
@@ -32,6 +36,10 @@ writeFileSync(
     `/** The WebAssembly SIMD GEMM module (${plain.length} bytes), base64: separate multiply and add, IEEE-exact everywhere. */\n` +
     `export const gemmWasmBase64 =\n  '${base64(plain)}';\n` +
     `/** The same GEMM with fused multiply-adds (relaxed SIMD, ${fma.length} bytes), base64. */\n` +
-    `export const gemmFmaWasmBase64 =\n  '${base64(fma)}';\n`,
+    `export const gemmFmaWasmBase64 =\n  '${base64(fma)}';\n` +
+    `/** The elementwise kernels with an exponential (scripts/elementwise.wat, ${elementwise.length} bytes), base64. */\n` +
+    `export const elementwiseWasmBase64 =\n  '${base64(elementwise)}';\n`,
 );
-process.stdout.write(`wrote ${target} (${plain.length} + ${fma.length} bytes of wasm)\n`);
+process.stdout.write(
+  `wrote ${target} (${plain.length} + ${fma.length} + ${elementwise.length} bytes of wasm)\n`,
+);

@@ -4,6 +4,7 @@
  * is written by hand for every op and accumulates into a gradient map keyed like the model's tensors.
  */
 import type { FloatArray, MatmulBackend } from './kernels/matmul.js';
+import { softmaxCausalRows, swigluRows, wasmElementwiseAvailable } from './kernels/wasm-elementwise.js';
 import { allocate, type NanoLayerWeights, type NanoModel } from './model.js';
 
 /** One sequence of a packed batch: rows [start, start + length). */
@@ -222,6 +223,59 @@ export function attentionProbabilityCount(segments: readonly Segment[], heads: n
 }
 
 /**
+ * Causal softmax, in place, of `rows` rows of `keys` scores (row r is query `first + r`), the JavaScript
+ * reference of `softmaxCausalRows`: scaled scores (stored; the maximum over the unrounded products),
+ * exp against the maximum summed in key order, normalised; keys after the query set to 0.
+ */
+export function softmaxCausalRowsJs(
+  scores: FloatArray,
+  rows: number,
+  keys: number,
+  first: number,
+  scale: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const i = first + r;
+    const row = r * keys;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j <= i; j++) {
+      const value = scores[row + j]! * scale;
+      scores[row + j] = value;
+      if (value > max) max = value;
+    }
+    let sum = 0;
+    for (let j = 0; j <= i; j++) {
+      const e = Math.exp(scores[row + j]! - max);
+      scores[row + j] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let j = 0; j <= i; j++) scores[row + j]! *= inv;
+    for (let j = i + 1; j < keys; j++) scores[row + j] = 0;
+  }
+}
+
+/** SwiGLU, the JavaScript reference of `swigluRows`: activated = silu(gate)·up, exp(−gate) kept on request. */
+export function swigluRowsJs(
+  gate: FloatArray,
+  up: FloatArray,
+  activated: FloatArray,
+  n: number,
+  gateExp?: Float64Array,
+): void {
+  if (gateExp) {
+    for (let i = 0; i < n; i++) {
+      const x = gate[i]!;
+      const e = Math.exp(-x);
+      gateExp[i] = e;
+      activated[i] = (x / (1 + e)) * up[i]!;
+    }
+  } else {
+    for (let i = 0; i < n; i++) activated[i] = silu(gate[i]!) * up[i]!;
+  }
+}
+
+/**
  * Causal multi-head attention with grouped key/value heads over each segment, in blocks of 64 queries that
  * only multiply the keys they may see. Writes [rows, heads·headDim] into `out`; keeps the softmax
  * probabilities (per segment, head and block, [rows, keys]) in `probabilities` when given.
@@ -249,6 +303,8 @@ export function attentionForward(
   const vh = allocate(dtype, longest * headDim);
   const oh = allocate(dtype, longest * headDim);
   const scores = allocate(dtype, queryBlock * longest);
+  // the WebAssembly softmax gives the same bits as the loop below (fdlibm's exp, as Math.exp)
+  const fastSoftmax = dtype === 'float32' && wasmElementwiseAvailable();
   for (const { start, length: T } of segments) {
     for (let g = 0; g < kvHeads; g++) {
       gather(k, kh, start, T, kWidth, g * headDim, headDim);
@@ -260,25 +316,8 @@ export function attentionForward(
           const rows = Math.min(queryBlock, T - first);
           const keys = first + rows;
           backend.nt(qh.subarray(first * headDim, keys * headDim), kh, scores, rows, headDim, keys);
-          for (let r = 0; r < rows; r++) {
-            const i = first + r;
-            const row = r * keys;
-            let max = Number.NEGATIVE_INFINITY;
-            for (let j = 0; j <= i; j++) {
-              const value = scores[row + j]! * scale;
-              scores[row + j] = value;
-              if (value > max) max = value;
-            }
-            let sum = 0;
-            for (let j = 0; j <= i; j++) {
-              const e = Math.exp(scores[row + j]! - max);
-              scores[row + j] = e;
-              sum += e;
-            }
-            const inv = 1 / sum;
-            for (let j = 0; j <= i; j++) scores[row + j]! *= inv;
-            for (let j = i + 1; j < keys; j++) scores[row + j] = 0;
-          }
+          if (fastSoftmax) softmaxCausalRows(scores as Float32Array, rows, keys, first, scale);
+          else softmaxCausalRowsJs(scores, rows, keys, first, scale);
           if (probabilities) {
             probabilities.set(scores.subarray(0, rows * keys), probabilityOffset);
             probabilityOffset += rows * keys;
@@ -480,15 +519,10 @@ export function forward(
     backend.nt(normed2, w.upProj, up, rows, d, f);
     const activated = allocate(dtype, rows * f);
     const gateExp = keep ? (allocate('float64', rows * f) as Float64Array) : undefined;
-    if (gateExp) {
-      for (let i = 0; i < rows * f; i++) {
-        const x = gate[i]!;
-        const e = Math.exp(-x);
-        gateExp[i] = e;
-        activated[i] = (x / (1 + e)) * up[i]!;
-      }
+    if (dtype === 'float32' && wasmElementwiseAvailable()) {
+      swigluRows(gate as Float32Array, up as Float32Array, activated as Float32Array, rows * f, gateExp);
     } else {
-      for (let i = 0; i < rows * f; i++) activated[i] = silu(gate[i]!) * up[i]!;
+      swigluRowsJs(gate, up, activated, rows * f, gateExp);
     }
     const output = allocate(dtype, rows * d);
     backend.nt(activated, w.downProj, output, rows, f, d);
