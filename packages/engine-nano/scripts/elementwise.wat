@@ -1,5 +1,5 @@
-;; engine-nano's elementwise kernels with an exponential: the causal softmax rows of attention and the SwiGLU
-;; activation, on float32 data in this module's own memory (the caller copies blocks in and out).
+;; engine-nano's elementwise kernels with an exponential: the causal softmax rows of attention, the SwiGLU
+;; activation, and the log-softmax over the vocabulary with its gradient, on float32 data in this module's own memory (the caller copies blocks in and out).
 ;;
 ;; They compute exactly what the JavaScript loops they replace compute, bit for bit: the same float64
 ;; operations in the same order, float32 only where the JavaScript stores into a Float32Array. The
@@ -9,6 +9,8 @@
 ;; scalar code does. Lanes with |x| ≥ 700 (overflow, underflow, subnormal results, ±∞, NaN) take the scalar
 ;; function, which follows fdlibm's every branch.
 (module
+  ;; Math.log (one call per row of logSoftmaxRows)
+  (import "env" "log" (func $log (param f64) (result f64)))
   (memory (export "memory") 1 65536)
 
   ;; fdlibm __ieee754_exp, scalar, all branches.
@@ -284,4 +286,110 @@
             (f64.mul
               (f64.div (local.get $xs) (f64.add (f64.const 1) (local.get $es)))
               (f64.promote_f32 (f32.load (i32.add (local.get $up) (i32.shl (local.get $j) (i32.const 2)))))))))))
+
+  ;; Log-softmax over the vocabulary, in place, of `rows` rows of `vocab` float32 logits at $p; each row's
+  ;; entropy (float64) at $entropies. Per row: the maximum, sum of exp(logit − max) in order,
+  ;; logSum = max + log(sum), then value = logit − logSum (stored) and entropy −= exp(value)·value in order.
+  (func (export "logSoftmaxRows") (param $p i32) (param $rows i32) (param $vocab i32) (param $entropies i32)
+    (local $r i32) (local $row i32) (local $j i32) (local $at i32) (local $mx v128) (local $max f64)
+    (local $max2 v128) (local $sum f64) (local $e2 v128) (local $logSum f64) (local $logSum2 v128)
+    (local $v2 v128) (local $entropy f64) (local $value f64)
+    (block $rowsDone
+      (loop $rowsLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32.add (local.get $p) (i32.shl (i32.mul (local.get $r) (local.get $vocab)) (i32.const 2))))
+        (local.set $mx (v128.const f64x2 -inf -inf))
+        (local.set $j (i32.const 0))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $vocab)))
+            (local.set $mx
+              (f64x2.pmax (local.get $mx)
+                (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $l1)))
+        (local.set $max (f64x2.extract_lane 0 (local.get $mx)))
+        (if (f64.gt (f64x2.extract_lane 1 (local.get $mx)) (local.get $max))
+          (then (local.set $max (f64x2.extract_lane 1 (local.get $mx)))))
+        (if (i32.lt_u (local.get $j) (local.get $vocab))
+          (then
+            (local.set $value (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+            (if (f64.gt (local.get $value) (local.get $max)) (then (local.set $max (local.get $value))))))
+        (local.set $max2 (f64x2.splat (local.get $max)))
+        (local.set $sum (f64.const 0))
+        (local.set $j (i32.const 0))
+        (block $d2
+          (loop $l2
+            (br_if $d2 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $vocab)))
+            (local.set $e2
+              (call $exp2
+                (f64x2.sub
+                  (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))
+                  (local.get $max2))))
+            (local.set $sum (f64.add (local.get $sum) (f64x2.extract_lane 0 (local.get $e2))))
+            (local.set $sum (f64.add (local.get $sum) (f64x2.extract_lane 1 (local.get $e2))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $l2)))
+        (if (i32.lt_u (local.get $j) (local.get $vocab))
+          (then
+            (local.set $sum
+              (f64.add (local.get $sum)
+                (call $exp1
+                  (f64.sub
+                    (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))
+                    (local.get $max)))))))
+        (local.set $logSum (f64.add (local.get $max) (call $log (local.get $sum))))
+        (local.set $logSum2 (f64x2.splat (local.get $logSum)))
+        (local.set $entropy (f64.const 0))
+        (local.set $j (i32.const 0))
+        (block $d3
+          (loop $l3
+            (br_if $d3 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $vocab)))
+            (local.set $at (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $v2 (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $at))) (local.get $logSum2)))
+            (v128.store64_lane 0 (local.get $at) (f32x4.demote_f64x2_zero (local.get $v2)))
+            (local.set $e2 (f64x2.mul (call $exp2 (local.get $v2)) (local.get $v2)))
+            (local.set $entropy (f64.sub (local.get $entropy) (f64x2.extract_lane 0 (local.get $e2))))
+            (local.set $entropy (f64.sub (local.get $entropy) (f64x2.extract_lane 1 (local.get $e2))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $l3)))
+        (if (i32.lt_u (local.get $j) (local.get $vocab))
+          (then
+            (local.set $at (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $value (f64.sub (f64.promote_f32 (f32.load (local.get $at))) (local.get $logSum)))
+            (f32.store (local.get $at) (f32.demote_f64 (local.get $value)))
+            (local.set $entropy
+              (f64.sub (local.get $entropy) (f64.mul (call $exp1 (local.get $value)) (local.get $value))))))
+        (f64.store (i32.add (local.get $entropies) (i32.shl (local.get $r) (i32.const 3))) (local.get $entropy))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowsLoop))))
+
+  ;; The loss gradient's softmax part: out[j] = −c_r·exp(logprob[j]) (float32) for `rows` rows of `vocab`
+  ;; float32 log-probabilities at $p, with the row's float64 coefficient c_r at $coefficients.
+  (func (export "softmaxGradientRows") (param $p i32) (param $out i32) (param $rows i32) (param $vocab i32) (param $coefficients i32)
+    (local $r i32) (local $j i32) (local $offset i32) (local $negative f64) (local $negative2 v128)
+    (block $rowsDone
+      (loop $rowsLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $negative (f64.neg (f64.load (i32.add (local.get $coefficients) (i32.shl (local.get $r) (i32.const 3))))))
+        (local.set $negative2 (f64x2.splat (local.get $negative)))
+        (local.set $j (i32.const 0))
+        (block $d
+          (loop $l
+            (br_if $d (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $vocab)))
+            (local.set $offset (i32.shl (i32.add (i32.mul (local.get $r) (local.get $vocab)) (local.get $j)) (i32.const 2)))
+            (v128.store64_lane 0 (i32.add (local.get $out) (local.get $offset))
+              (f32x4.demote_f64x2_zero
+                (f64x2.mul (local.get $negative2)
+                  (call $exp2 (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $p) (local.get $offset))))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $l)))
+        (if (i32.lt_u (local.get $j) (local.get $vocab))
+          (then
+            (local.set $offset (i32.shl (i32.add (i32.mul (local.get $r) (local.get $vocab)) (local.get $j)) (i32.const 2)))
+            (f32.store (i32.add (local.get $out) (local.get $offset))
+              (f32.demote_f64
+                (f64.mul (local.get $negative) (call $exp1 (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $offset))))))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowsLoop))))
 )

@@ -1,5 +1,10 @@
 import { type PolicyLoss, type TrainSequence, ValidationError } from '@xfer/core';
 import type { FloatArray, MatmulBackend } from './kernels/matmul.js';
+import {
+  logSoftmaxRowsWasm,
+  softmaxGradientRows,
+  wasmElementwiseAvailable,
+} from './kernels/wasm-elementwise.js';
 import { allocate, type NanoModel } from './model.js';
 import {
   backward,
@@ -96,6 +101,13 @@ export function packSequences(
 
 /** Log-softmax of each row of `logits` in place; returns the row entropies. */
 export function logSoftmaxRows(logits: FloatArray, rows: number, vocab: number): Float64Array {
+  if (logits instanceof Float32Array && wasmElementwiseAvailable())
+    return logSoftmaxRowsWasm(logits, rows, vocab);
+  return logSoftmaxRowsJs(logits, rows, vocab);
+}
+
+/** The JavaScript reference of `logSoftmaxRows` (float64 models; tests). */
+export function logSoftmaxRowsJs(logits: FloatArray, rows: number, vocab: number): Float64Array {
   const entropies = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     const base = r * vocab;
@@ -261,12 +273,16 @@ export function policyLoss(
   if (options.gradients && result.activations) {
     // d logp_target / d logits = onehot − softmax
     const dLogits = allocate(model.dtype, count * vocab);
-    for (let i = 0; i < count; i++) {
-      const coefficient = coefficients[i]!;
-      const base = i * vocab;
-      for (let j = 0; j < vocab; j++) dLogits[base + j] = -coefficient * Math.exp(logits[base + j]!);
-      dLogits[base + packed.targets[i]!]! += coefficient;
+    if (logits instanceof Float32Array && wasmElementwiseAvailable()) {
+      softmaxGradientRows(logits, dLogits as Float32Array, count, vocab, coefficients);
+    } else {
+      for (let i = 0; i < count; i++) {
+        const coefficient = coefficients[i]!;
+        const base = i * vocab;
+        for (let j = 0; j < vocab; j++) dLogits[base + j] = -coefficient * Math.exp(logits[base + j]!);
+      }
     }
+    for (let i = 0; i < count; i++) dLogits[i * vocab + packed.targets[i]!]! += coefficients[i]!;
     const dNormed = logitsBackward(
       model,
       backend,

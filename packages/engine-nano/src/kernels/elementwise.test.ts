@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { logSoftmaxRowsJs } from '../policy-loss.js';
 import { softmaxCausalRowsJs, swigluRowsJs } from '../transformer.js';
 import {
+  logSoftmaxRowsWasm,
   softmaxCausalRows,
+  softmaxGradientRows,
   swigluRows,
   wasmElementwiseAvailable,
   wasmExp,
@@ -133,6 +136,33 @@ describe('WebAssembly elementwise kernels', () => {
         const inPlace = gate.slice();
         swigluRows(inPlace, up, inPlace, n);
         expect(differences(inPlace, expected)).toEqual([]);
+      }
+    },
+  );
+
+  it.runIf(wasmElementwiseAvailable())(
+    'log-softmax over the vocabulary and its gradient equal the JavaScript loops',
+    () => {
+      const next = uniform(5);
+      for (const [rows, vocab, spread] of [
+        [37, 264, 20],
+        [3, 7, 2],
+        [2, 265, 3000], // a vocabulary of odd size; logits far apart (exp arguments below −700)
+      ] as const) {
+        const logits = Float32Array.from({ length: rows * vocab }, () => (next() - 0.5) * spread);
+        const reference = logits.slice();
+        const expectedEntropies = logSoftmaxRowsJs(reference, rows, vocab);
+        const entropies = logSoftmaxRowsWasm(logits, rows, vocab);
+        expect(differences(logits, reference)).toEqual([]);
+        expect(differences(entropies, expectedEntropies)).toEqual([]);
+        const coefficients = Float64Array.from({ length: rows }, () => (next() - 0.5) / 100);
+        const expected = new Float32Array(rows * vocab);
+        for (let r = 0; r < rows; r++)
+          for (let j = 0; j < vocab; j++)
+            expected[r * vocab + j] = -coefficients[r]! * Math.exp(reference[r * vocab + j]!);
+        const gradient = new Float32Array(rows * vocab);
+        softmaxGradientRows(logits, gradient, rows, vocab, coefficients);
+        expect(differences(gradient, expected)).toEqual([]);
       }
     },
   );

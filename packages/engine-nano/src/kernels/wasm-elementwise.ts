@@ -2,8 +2,8 @@ import { elementwiseWasmBase64 } from './gemm-wasm.generated.js';
 import { wasmApi } from './wasm-matmul.js';
 
 /**
- * The elementwise kernels of scripts/elementwise.wat: attention's causal softmax and the SwiGLU activation
- * with fdlibm's exponential on two float64 lanes. They give the same bits as the JavaScript loops they
+ * The elementwise kernels of scripts/elementwise.wat: attention's causal softmax, the SwiGLU activation and
+ * the log-softmax over the vocabulary with its gradient, with fdlibm's exponential on two float64 lanes. They give the same bits as the JavaScript loops they
  * replace (Math.exp is fdlibm's exp in V8; tests compare every output bit for bit), only faster; each
  * thread instantiates its own copy with its own memory, and blocks are copied in and out.
  */
@@ -13,6 +13,8 @@ interface Exports {
   expArray(source: number, target: number, n: number): void;
   softmaxCausal(pointer: number, rows: number, keys: number, first: number, scale: number): void;
   swiglu(gate: number, up: number, out: number, gateExp: number, n: number, keep: number): void;
+  logSoftmaxRows(pointer: number, rows: number, vocab: number, entropies: number): void;
+  softmaxGradientRows(pointer: number, out: number, rows: number, vocab: number, coefficients: number): void;
 }
 
 let exports: Exports | undefined | null;
@@ -22,7 +24,7 @@ function load(): Exports | null {
   try {
     if (process.env.XFER_NANO_KERNELS === 'js') throw new Error('plain JavaScript kernels requested');
     const module = new wasmApi.Module(Buffer.from(elementwiseWasmBase64, 'base64'));
-    exports = new wasmApi.Instance(module, {}).exports as unknown as Exports;
+    exports = new wasmApi.Instance(module, { env: { log: Math.log } }).exports as unknown as Exports;
   } catch {
     exports = null;
   }
@@ -102,4 +104,39 @@ export function swigluRows(
     activated.set(floats.subarray(2 * block, 2 * block + count), start);
     if (gateExp) gateExp.set(exps.subarray(0, count), start);
   }
+}
+
+/**
+ * Log-softmax over the vocabulary, in place, of `rows` rows of `vocab` logits; returns each row's entropy
+ * (the JavaScript reference is `logSoftmaxRows` in policy-loss.ts).
+ */
+export function logSoftmaxRowsWasm(logits: Float32Array, rows: number, vocab: number): Float64Array {
+  const size = rows * vocab;
+  const entropyOffset = 4 * size + ((4 * size) % 8);
+  const buffer = memoryFor(entropyOffset + 8 * rows);
+  const heap = new Float32Array(buffer, 0, size);
+  heap.set(logits.subarray(0, size));
+  load()!.logSoftmaxRows(0, rows, vocab, entropyOffset);
+  logits.set(heap);
+  return new Float64Array(buffer, entropyOffset, rows).slice();
+}
+
+/**
+ * The softmax part of the loss gradient: out[r·vocab + j] = −coefficients[r]·exp(logprobs[r·vocab + j]) for
+ * `rows` rows of log-probabilities.
+ */
+export function softmaxGradientRows(
+  logprobs: Float32Array,
+  out: Float32Array,
+  rows: number,
+  vocab: number,
+  coefficients: Float64Array,
+): void {
+  const size = rows * vocab;
+  const coefficientOffset = 8 * size;
+  const buffer = memoryFor(coefficientOffset + 8 * rows);
+  new Float32Array(buffer, 0, size).set(logprobs.subarray(0, size));
+  new Float64Array(buffer, coefficientOffset, rows).set(coefficients.subarray(0, rows));
+  load()!.softmaxGradientRows(0, 4 * size, rows, vocab, coefficientOffset);
+  out.set(new Float32Array(buffer, 4 * size, size));
 }
