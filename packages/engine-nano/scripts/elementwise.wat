@@ -95,7 +95,7 @@
   (func $exp2 (param $x v128) (result v128)
     (local $abs v128) (local $sign v128) (local $A v128) (local $B v128) (local $T v128)
     (local $kf v128) (local $hi v128) (local $lo v128) (local $r v128) (local $t v128) (local $c v128)
-    (local $r0 v128) (local $y v128) (local $twopk v128) (local $lane f64)
+    (local $r0 v128) (local $y v128) (local $twopk v128) (local $q v128)
     (local.set $abs (v128.and (local.get $x) (v128.const i64x2 0x7fffffffffffffff 0x7fffffffffffffff)))
     ;; |x| >= 700, ±∞, NaN: the scalar function, lane by lane
     (if (v128.any_true (i64x2.ge_s (local.get $abs) (v128.const i64x2 0x4085e00000000000 0x4085e00000000000)))
@@ -136,21 +136,20 @@
                     (f64x2.mul (local.get $t)
                       (f64x2.add (v128.const i64x2 0xbebbbd41c5d26bf1 0xbebbbd41c5d26bf1)
                         (f64x2.mul (local.get $t) (v128.const i64x2 0x3e66376972bea4d0 0x3e66376972bea4d0))))))))))))
-    (local.set $r0
-      (f64x2.sub (v128.const f64x2 1 1)
-        (f64x2.sub
-          (f64x2.div (f64x2.mul (local.get $r) (local.get $c)) (f64x2.sub (local.get $c) (v128.const f64x2 2 2)))
-          (local.get $r))))
+    ;; one division serves both branches: (r·c)/(2 − c) is exactly −q for q = (r·c)/(c − 2) (IEEE rounding is
+    ;; symmetric in sign), and lo − (−q) is exactly lo + q
+    (local.set $q (f64x2.div (f64x2.mul (local.get $r) (local.get $c)) (f64x2.sub (local.get $c) (v128.const f64x2 2 2))))
+    (local.set $r0 (f64x2.sub (v128.const f64x2 1 1) (f64x2.sub (local.get $q) (local.get $r))))
     (local.set $y
       (f64x2.sub (v128.const f64x2 1 1)
-        (f64x2.sub
-          (f64x2.sub (local.get $lo)
-            (f64x2.div (f64x2.mul (local.get $r) (local.get $c)) (f64x2.sub (v128.const f64x2 2 2) (local.get $c))))
-          (local.get $hi))))
+        (f64x2.sub (f64x2.add (local.get $lo) (local.get $q)) (local.get $hi))))
+    ;; 2^k: k (an integer-valued float64, |k| < 1100) + 1.5·2^52 holds k in its low mantissa bits exactly
     (local.set $twopk
       (i64x2.shl
         (i64x2.add
-          (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $kf)))
+          (i64x2.sub
+            (f64x2.add (local.get $kf) (v128.const i64x2 0x4338000000000000 0x4338000000000000))
+            (v128.const i64x2 0x4338000000000000 0x4338000000000000))
           (v128.const i64x2 1023 1023))
         (i32.const 52)))
     (v128.bitselect
