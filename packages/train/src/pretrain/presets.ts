@@ -76,10 +76,11 @@ export const pretrainPresets: Readonly<Record<string, PretrainPreset>> = {
       factRepeats: 60,
       workedPerTask: 15000,
       workedChatShare: 0.2,
-      copyDrills: 0,
+      // copying a list back teaches the base to read from its context (blocks, passage, format)
+      copyDrills: 40000,
     },
     promptLossWeight: 0.1,
-    steps: 9000,
+    steps: 13000,
     batchSize: 32,
     microBatchSize: 32,
     learningRate: 5e-3,
