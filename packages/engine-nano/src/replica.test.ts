@@ -5,22 +5,14 @@ import { jsMatmul } from './kernels/matmul.js';
 import { cloneModel, createNanoModel } from './model.js';
 import { policyLoss } from './policy-loss.js';
 import { addGradients, Replica, setReplicaEnabled, sharedReplica, splitPoint } from './replica.js';
+import { testConfig } from './test-config.js';
 import { NanoTrainer } from './trainer.js';
 import { zeroGradients } from './transformer.js';
 
 // the replica runs whenever engine-nano computes with two threads; these tests need it on any machine
 process.env.XFER_NANO_THREADS = '2';
 
-const config = {
-  vocab_size: 264,
-  hidden_size: 32,
-  intermediate_size: 64,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  head_dim: 8,
-  max_position_embeddings: 64,
-};
+const config = testConfig;
 
 /** Sequences of different lengths, so the two shards differ in size and the split point matters. */
 function batch(count: number, seed: number): TrainSequence[] {

@@ -2,19 +2,11 @@ import { PolicyLossSchema, TrainingDivergedError } from '@xfer/core';
 import { describe, expect, it } from 'vitest';
 import { createNanoModel } from './model.js';
 import { lrAt } from './schedule.js';
+import { testConfig } from './test-config.js';
 import { encodeText, endOfTextId, imEndId } from './tokenizer.js';
 import { NanoTrainer } from './trainer.js';
 
-const config = {
-  vocab_size: 264,
-  hidden_size: 32,
-  intermediate_size: 64,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  head_dim: 8,
-  max_position_embeddings: 64,
-};
+const config = testConfig;
 const plain = PolicyLossSchema.parse({});
 const toy = [
   {
