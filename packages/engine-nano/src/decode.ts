@@ -1,8 +1,7 @@
 /** Incremental decoding with a per-sequence key/value cache. */
 import type { FloatArray, MatmulBackend, PreparedWeight } from './kernels/matmul.js';
-import { swigluRows, wasmElementwiseAvailable } from './kernels/wasm-elementwise.js';
 import { allocate, type NanoModel } from './model.js';
-import { rmsNormForward, ropeForward, rotaryTables } from './transformer.js';
+import { rmsNormForward, ropeForward, rotaryTables, swiglu } from './transformer.js';
 
 /** Keys (rotated) and values of one sequence, per layer, [max positions, kvHeads·headDim]. */
 export interface KeyValueCache {
@@ -157,14 +156,7 @@ export function decodeStep(
     rmsNormForward(hidden, w.postNorm, normed, undefined, rows, d, eps);
     backend.ntPrepared(normed, p.gate, gate, rows);
     backend.ntPrepared(normed, p.up, up, rows);
-    if (model.dtype === 'float32' && wasmElementwiseAvailable()) {
-      swigluRows(gate as Float32Array, up as Float32Array, gate as Float32Array, rows * f);
-    } else {
-      for (let i = 0; i < rows * f; i++) {
-        const x = gate[i]!;
-        gate[i] = (x / (1 + Math.exp(-x))) * up[i]!;
-      }
-    }
+    swiglu(gate, up, gate, rows * f);
     backend.ntPrepared(gate, p.down, projected, rows);
     for (let i = 0; i < rows * d; i++) hidden[i]! += projected[i]!;
   }

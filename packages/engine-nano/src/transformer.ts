@@ -255,6 +255,27 @@ export function softmaxCausalRowsJs(
   }
 }
 
+/**
+ * SwiGLU: activated = silu(gate)·up for the first `n` values (in place when `activated` is `gate`), exp(−gate)
+ * kept on request; in WebAssembly for float32 data (the same bits as `swigluRowsJs`).
+ */
+export function swiglu(
+  gate: FloatArray,
+  up: FloatArray,
+  activated: FloatArray,
+  n: number,
+  gateExp?: Float64Array,
+): void {
+  if (
+    gate instanceof Float32Array &&
+    up instanceof Float32Array &&
+    activated instanceof Float32Array &&
+    wasmElementwiseAvailable()
+  )
+    swigluRows(gate, up, activated, n, gateExp);
+  else swigluRowsJs(gate, up, activated, n, gateExp);
+}
+
 /** SwiGLU, the JavaScript reference of `swigluRows`: activated = silu(gate)·up, exp(−gate) kept on request. */
 export function swigluRowsJs(
   gate: FloatArray,
@@ -519,11 +540,7 @@ export function forward(
     backend.nt(normed2, w.upProj, up, rows, d, f);
     const activated = allocate(dtype, rows * f);
     const gateExp = keep ? (allocate('float64', rows * f) as Float64Array) : undefined;
-    if (dtype === 'float32' && wasmElementwiseAvailable()) {
-      swigluRows(gate as Float32Array, up as Float32Array, activated as Float32Array, rows * f, gateExp);
-    } else {
-      swigluRowsJs(gate, up, activated, rows * f, gateExp);
-    }
+    swiglu(gate, up, activated, rows * f, gateExp);
     const output = allocate(dtype, rows * d);
     backend.nt(activated, w.downProj, output, rows, f, d);
     for (let i = 0; i < rows * d; i++) output[i]! += middle[i]!;
