@@ -8,7 +8,7 @@ import type { NanoTask } from './types.js';
 export const NANO_EVAL_ITEMS = 200;
 
 /** Bump when any generator, prompt or answer style changes (it moves every nano score). */
-export const NANO_SUITE_VERSION = '5';
+export const NANO_SUITE_VERSION = '6';
 
 export interface NanoBenchmarkOptions {
   /** Items per task (default 200). */

@@ -16,11 +16,11 @@ const record = JSON.parse(
 
 /**
  * sha256 of `JSON.stringify(buildNanoCorpus(...))` for the `nano` preset and seed 0: the corpus the shipped
- * `models/nano-base` (base i, nano-suite version 5, 40,000 copy drills) was trained on, measured when it was built (2026-12-06). A change to the tasks,
+ * `models/nano-base` (base j, nano-suite version 6, 40,000 copy drills) was trained on, measured when it was built (2026-12-07). A change to the tasks,
  * the knowledge base or the corpus builder changes it, and then `xfer pretrain --preset nano` no longer
  * reproduces the shipped checkpoint: ship a new base with the change.
  */
-const SHIPPED_CORPUS_SHA256 = '6567dae05f2782df3fb2b715403297bc524e2971fd3791148b497ff6186a6aa7';
+const SHIPPED_CORPUS_SHA256 = 'ca4819d23748a53466c0ff86b9ed33dfed04c091931e5584845ef63f1d387d58';
 
 describe('the nano preset reproduces the shipped base', () => {
   it('is the preset models/nano-base records, with later fields at their defaults', () => {

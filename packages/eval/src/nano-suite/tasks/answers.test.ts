@@ -58,19 +58,36 @@ describe("the base's answers (the corpus's answer style)", () => {
     }
   });
 
-  it("offers temporal durations in the event's unit when plausible, 3+ units off at level 1, 2 at level 2", () => {
+  it('asks temporal durations of one event or two in a row, judged by the unit the whole takes', () => {
     const units = ['seconds', 'minutes', 'hours', 'days', 'weeks', 'months', 'years'];
-    const seen = new Set<string>();
+    const unitOf = new Map(timedEvents.map((event) => [event.clause, event.unit]));
+    const seen = new Map<string, number>();
     for (const item of nanoItems(nanoTemporal, { split: 'eval', count: 200 })) {
-      const event = timedEvents.find((candidate) => candidate.clause === item.input.event)!;
-      const unit = String(item.input.duration).split(' ')[1]!;
-      const distance = Math.abs(units.indexOf(unit) - units.indexOf(event.unit));
-      const plausible = Number(item.target) === 1;
-      if (plausible) expect(distance).toBe(0);
-      else expect(item.meta.level === 1 ? distance >= 3 : distance === 2).toBe(true);
-      seen.add(`${plausible}/${String(item.meta.level)}`);
+      const events = item.input.events as string[];
+      expect(events).toHaveLength(Number(item.meta.level));
+      const eventUnits = events.map((event) => unitOf.get(event)!);
+      // The whole is measured in the longest event's unit; two events never share one.
+      const whole = eventUnits.reduce((a, b) => (units.indexOf(a) >= units.indexOf(b) ? a : b));
+      expect(item.input.whole).toBe(whole);
+      expect(new Set(eventUnits).size).toBe(eventUnits.length);
+      const [amount, unit] = String(item.input.duration).split(' ') as [string, string];
+      expect(Number(amount)).toBeGreaterThanOrEqual(2);
+      expect(String(item.input.prompt)).toBe(
+        `${/^\w+/.exec(String(item.input.prompt))![0]} ${events.join(', then ')}.\nQuestion: How long did it take?\nAnswer: ${amount} ${unit}\nIs the answer plausible? Yes or No.`,
+      );
+      const distance = Math.abs(units.indexOf(unit) - units.indexOf(whole));
+      if (item.target === 'Yes') expect(distance).toBe(0);
+      else if (item.meta.level === 1) expect(distance).toBeGreaterThanOrEqual(3);
+      // Level 2's implausible duration is the shorter event's own unit: right for one part, not the whole.
+      else expect(unit).toBe(eventUnits.find((candidate) => candidate !== whole));
+      // The base recalls each event's unit, then the whole's, then judges.
+      const recalled = eventUnits.length > 1 ? `${eventUnits.join(', then ')}: ${whole}` : whole;
+      expect(nanoTemporal.answer(item)).toBe(`It takes ${recalled}. ${String(item.target)}.`);
+      const key = `${String(item.target)}/${String(item.meta.level)}`;
+      seen.set(key, (seen.get(key) ?? 0) + 1);
     }
-    expect(seen.size).toBe(4);
+    expect([...seen.keys()].sort()).toEqual(['No/1', 'No/2', 'Yes/1', 'Yes/2']);
+    for (const count of seen.values()) expect(count).toBeGreaterThan(30);
   });
 
   it('judges support candidates of every unsupported kind, and names the types it compares', () => {

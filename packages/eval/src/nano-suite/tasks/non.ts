@@ -1,8 +1,18 @@
 import type { BenchmarkItem, Verdict } from '@xfer/core';
 import type { GenerativeScorer } from '../../scorers/types.js';
-import { CITIES, COLORS, DURATION_UNITS, FOODS, JOBS, PEOPLE, PETS, timedEvents } from '../knowledge.js';
+import {
+  CITIES,
+  COLORS,
+  DURATION_UNITS,
+  FOODS,
+  JOBS,
+  PEOPLE,
+  PETS,
+  type TimedEvent,
+  timedEvents,
+} from '../knowledge.js';
 import type { Random } from '../random.js';
-import { extractiveAnswerScorer, loglikelihoodChoiceScorer, yesNoScorer } from '../scorers.js';
+import { extractiveAnswerScorer, yesNoScorer } from '../scorers.js';
 import type { NanoTask } from '../types.js';
 import { firstAnswerLine } from '../verify.js';
 import { storedPrompt } from './shared.js';
@@ -340,45 +350,75 @@ export const nanoFormat: NanoTask = {
   scorer: instructionScorer,
 };
 
-/** MC-TACO analogue: is a stated duration plausible for an everyday event? (log-likelihood yes/no) */
+type DurationUnit = (typeof DURATION_UNITS)[number];
+
+/** The longer of two units: what a span holding both events is measured in. */
+function longerUnit(first: DurationUnit, second: DurationUnit): DurationUnit {
+  return DURATION_UNITS.indexOf(first) >= DURATION_UNITS.indexOf(second) ? first : second;
+}
+
+/** Two events with different units, in either order. */
+function twoEvents(random: Random): [TimedEvent, TimedEvent] {
+  const first = random.pick(timedEvents);
+  const second = random.pick(timedEvents.filter((event) => event.unit !== first.unit));
+  return [first, second];
+}
+
+/**
+ * MC-TACO analogue: is a stated duration plausible? Level 1 asks about one everyday event (implausible
+ * durations are three or more units off its own); level 2 about two events done one after the other, whose
+ * whole takes the longer event's unit (the implausible duration is the shorter event's unit). The base recalls
+ * each event's unit and the one the whole takes, then judges (`It takes minutes. No.`, `It takes minutes,
+ * then hours: hours. No.`).
+ */
 export const nanoTemporal: NanoTask = {
   id: 'nano-temporal',
   group: 'non',
   mirrors: 'mc-taco',
   skill: 'temporal commonsense about event durations',
-  promptTemplate: '{person} {event}.\nQuestion: How long did it take?\nAnswer: {n} {unit}\nPlausible:',
+  promptTemplate:
+    '{person} {event}[, then {event 2}].\nQuestion: How long did it take?\nAnswer: {n} {unit}\nIs the answer plausible? Yes or No.',
   metric:
-    'acc: the higher-logprob choice of "no"/"yes" equals the label (implausible durations are 3+ units off at level 1, 2 at level 2)',
-  kind: 'loglikelihood',
+    "accuracy of the Yes/No on the first line after any reasoning (greedy); implausible durations are 3+ units off at level 1 and the shorter event's unit at level 2",
+  kind: 'generative',
   chance: 0.5,
-  maxTokens: 0,
+  maxTokens: 56,
   draft(random) {
-    const event = random.pick(timedEvents);
-    const person = random.pick(PEOPLE);
-    const plausible = random.chance(0.5);
     const level = random.int(1, 2);
-    const trueIndex = DURATION_UNITS.indexOf(event.unit);
+    const events = level === 1 ? [random.pick(timedEvents)] : twoEvents(random);
+    const units = events.map((event) => event.unit);
+    const whole = units.reduce(longerUnit);
+    const plausible = random.chance(0.5);
+    const wholeIndex = DURATION_UNITS.indexOf(whole);
     const unit = plausible
-      ? event.unit
-      : random.pick(
-          DURATION_UNITS.filter((_, index) =>
-            // Level 1 distractors are three or more units off, level 2 exactly two.
-            level === 1 ? Math.abs(index - trueIndex) >= 3 : Math.abs(index - trueIndex) === 2,
-          ),
-        );
+      ? whole
+      : level === 1
+        ? random.pick(DURATION_UNITS.filter((_, index) => Math.abs(index - wholeIndex) >= 3))
+        : units.find((candidate) => candidate !== whole)!;
     const amount = random.int(2, 59);
-    const prompt = `${person} ${event.clause}.\nQuestion: How long did it take?\nAnswer: ${amount} ${unit}\nPlausible:`;
+    const person = random.pick(PEOPLE);
+    const clauses = events.map((event) => event.clause).join(', then ');
+    const prompt = `${person} ${clauses}.\nQuestion: How long did it take?\nAnswer: ${amount} ${unit}\nIs the answer plausible? Yes or No.`;
     return {
       key: prompt,
-      input: { prompt, event: event.clause, duration: `${amount} ${unit}` },
-      target: plausible ? 1 : 0,
-      choices: ['no', 'yes'],
+      input: {
+        prompt,
+        events: events.map((event) => event.clause),
+        units,
+        whole,
+        duration: `${amount} ${unit}`,
+      },
+      target: plausible ? 'Yes' : 'No',
       meta: { level },
     };
   },
   prompt: storedPrompt,
-  answer: (item) => item.choices![Number(item.target)]!,
-  scorer: loglikelihoodChoiceScorer('nano-loglikelihood'),
+  answer: (item) => {
+    const units = item.input.units as string[];
+    const reasoning = units.length > 1 ? `${units.join(', then ')}: ` : '';
+    return `It takes ${reasoning}${String(item.input.whole)}. ${String(item.target)}.`;
+  },
+  scorer: yesNoScorer('nano-yes-no'),
 };
 
 export const nonTasks: readonly NanoTask[] = [nanoPassage, nanoFormat, nanoSupport, nanoTemporal];
