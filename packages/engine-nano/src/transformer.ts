@@ -427,11 +427,9 @@ function gather(
   column: number,
   count: number,
 ): void {
-  // plain loops: a subarray per row (a few dozen floats) costs more than the copy
   for (let r = 0; r < rows; r++) {
     const from = (start + r) * width + column;
-    const to = r * count;
-    for (let i = 0; i < count; i++) target[to + i] = source[from + i]!;
+    target.set(source.subarray(from, from + count), r * count);
   }
 }
 
@@ -447,9 +445,8 @@ function scatter(
 ): void {
   for (let r = 0; r < rows; r++) {
     const to = (start + r) * width + column;
-    const from = r * count;
-    if (add) for (let i = 0; i < count; i++) target[to + i]! += source[from + i]!;
-    else for (let i = 0; i < count; i++) target[to + i] = source[from + i]!;
+    if (add) for (let i = 0; i < count; i++) target[to + i]! += source[r * count + i]!;
+    else target.set(source.subarray(r * count, r * count + count), to);
   }
 }
 
