@@ -5,12 +5,6 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 const sources = ['packages/*/src/**', 'packages/*/test/**', 'apps/*/src/**', 'apps/*/test/**', 'bench/**'];
 const suffix = (pattern: string) => sources.map((dir) => `${dir}/${pattern}`);
 
-/**
- * engine-nano fills the buffers it hands out uninitialized with NaN under test, so a read before a write
- * fails a test instead of reading another call's leftovers.
- */
-const env = { XFER_NANO_POISON: '1' };
-
 /** Shared settings: tests read sources through the `@xfer/source` export condition, never builds. */
 const shared = {
   root,
@@ -32,7 +26,6 @@ export default defineConfig({
         ...shared,
         test: {
           name: 'unit',
-          env,
           include: suffix('*.test.ts'),
           exclude: ['**/node_modules/**', '**/*.int.test.ts', '**/*.e2e.test.ts', '**/*.gpu.test.ts'],
           setupFiles: [`${root}/tooling/vitest/fail-on-console.ts`],
@@ -42,7 +35,6 @@ export default defineConfig({
         ...shared,
         test: {
           name: 'integration',
-          env,
           include: suffix('*.int.test.ts'),
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -69,13 +69,12 @@ export class FloatArena {
   private readonly single = new ArenaBlocks((length) => new Float32Array(length));
   private readonly double = new ArenaBlocks((length) => new Float64Array(length));
 
-  /** A zeroed buffer, or with `zero: false` one whose contents are left over (every element must be written first). */
-  take(length: number, zero = true): Float32Array {
-    return this.single.take(length, zero);
+  take(length: number): Float32Array {
+    return this.single.take(length);
   }
 
-  take64(length: number, zero = true): Float64Array {
-    return this.double.take(length, zero);
+  take64(length: number): Float64Array {
+    return this.double.take(length);
   }
 
   /** Forget every buffer handed out; what the last call needed becomes one block per precision. */
@@ -93,7 +92,7 @@ class ArenaBlocks<T extends Float32Array | Float64Array> {
 
   constructor(private readonly create: (length: number) => T) {}
 
-  take(length: number, zero: boolean): T {
+  take(length: number): T {
     let current = this.blocks[this.block];
     if (current && this.used + length > current.length) {
       this.block++;
@@ -105,8 +104,7 @@ class ArenaBlocks<T extends Float32Array | Float64Array> {
       this.blocks.splice(this.block, 0, current);
     }
     const view = current.subarray(this.used, this.used + length) as T;
-    if (zero) view.fill(0);
-    else if (poisonUninitialized) view.fill(Number.NaN);
+    view.fill(0);
     this.used += length;
     return view;
   }
@@ -122,12 +120,6 @@ class ArenaBlocks<T extends Float32Array | Float64Array> {
 }
 
 let activeArena: FloatArena | undefined;
-
-/**
- * `XFER_NANO_POISON=1` (the test suites set it) fills every uninitialized buffer with NaN, so a kernel that
- * reads an element before writing it turns its output into NaN instead of reading another call's leftovers.
- */
-const poisonUninitialized = process.env.XFER_NANO_POISON === '1';
 
 /** Run `body` with float32 buffers taken from `arena` (reset first). */
 export function withArena<T>(arena: FloatArena, body: () => T): T {
@@ -145,19 +137,6 @@ export function withArena<T>(arena: FloatArena, body: () => T): T {
 export function allocate(dtype: NanoDtype, length: number): FloatArray {
   if (dtype === 'float64') return activeArena ? activeArena.take64(length) : new Float64Array(length);
   return activeArena ? activeArena.take(length) : new Float32Array(length);
-}
-
-/**
- * Allocate a buffer that the caller writes in full before reading any of it: from the active arena it keeps
- * the last call's contents (no zero fill; NaN under `XFER_NANO_POISON=1`), so only for outputs of products
- * without accumulation and of loops that assign every element.
- */
-export function allocateUninitialized(dtype: NanoDtype, length: number): FloatArray {
-  if (!activeArena) {
-    const fresh = dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
-    return poisonUninitialized ? fresh.fill(Number.NaN) : fresh;
-  }
-  return dtype === 'float64' ? activeArena.take64(length, false) : activeArena.take(length, false);
 }
 
 /** Build a model around existing tensors (checked for presence and size by the caller). */

@@ -5,7 +5,7 @@ import {
   softmaxGradientRows,
   wasmElementwiseAvailable,
 } from './kernels/wasm-elementwise.js';
-import { allocateUninitialized, type NanoModel } from './model.js';
+import { allocate, type NanoModel } from './model.js';
 import {
   backward,
   forward,
@@ -272,7 +272,7 @@ export function policyLoss(
   }
   if (options.gradients && result.activations) {
     // d logp_target / d logits = onehot − softmax
-    const dLogits = allocateUninitialized(model.dtype, count * vocab);
+    const dLogits = allocate(model.dtype, count * vocab);
     if (logits instanceof Float32Array && wasmElementwiseAvailable()) {
       softmaxGradientRows(logits, dLogits as Float32Array, count, vocab, coefficients);
     } else {

@@ -5,7 +5,7 @@
  */
 import type { FloatArray, MatmulBackend } from './kernels/matmul.js';
 import { softmaxCausalRows, swigluRows, wasmElementwiseAvailable } from './kernels/wasm-elementwise.js';
-import { allocate, allocateUninitialized, type NanoLayerWeights, type NanoModel } from './model.js';
+import { allocate, type NanoLayerWeights, type NanoModel } from './model.js';
 
 /** One sequence of a packed batch: rows [start, start + length). */
 export interface Segment {
@@ -319,11 +319,11 @@ export function attentionForward(
   const scale = 1 / Math.sqrt(headDim);
   let probabilityOffset = 0;
   const longest = Math.max(0, ...segments.map((segment) => segment.length));
-  const qh = allocateUninitialized(dtype, longest * headDim);
-  const kh = allocateUninitialized(dtype, longest * headDim);
-  const vh = allocateUninitialized(dtype, longest * headDim);
-  const oh = allocateUninitialized(dtype, longest * headDim);
-  const scores = allocateUninitialized(dtype, queryBlock * longest);
+  const qh = allocate(dtype, longest * headDim);
+  const kh = allocate(dtype, longest * headDim);
+  const vh = allocate(dtype, longest * headDim);
+  const oh = allocate(dtype, longest * headDim);
+  const scores = allocate(dtype, queryBlock * longest);
   // the WebAssembly softmax gives the same bits as the loop below (fdlibm's exp, as Math.exp)
   const fastSoftmax = dtype === 'float32' && wasmElementwiseAvailable();
   for (const { start, length: T } of segments) {
@@ -372,14 +372,14 @@ export function attentionBackward(
   const kWidth = kvHeads * headDim;
   const scale = 1 / Math.sqrt(headDim);
   const longest = Math.max(0, ...segments.map((segment) => segment.length));
-  const qh = allocateUninitialized(dtype, longest * headDim);
-  const kh = allocateUninitialized(dtype, longest * headDim);
-  const vh = allocateUninitialized(dtype, longest * headDim);
-  const doh = allocateUninitialized(dtype, longest * headDim);
-  const dqh = allocateUninitialized(dtype, longest * headDim);
-  const dkh = allocateUninitialized(dtype, longest * headDim);
-  const dvh = allocateUninitialized(dtype, longest * headDim);
-  const dp = allocateUninitialized(dtype, queryBlock * longest);
+  const qh = allocate(dtype, longest * headDim);
+  const kh = allocate(dtype, longest * headDim);
+  const vh = allocate(dtype, longest * headDim);
+  const doh = allocate(dtype, longest * headDim);
+  const dqh = allocate(dtype, longest * headDim);
+  const dkh = allocate(dtype, longest * headDim);
+  const dvh = allocate(dtype, longest * headDim);
+  const dp = allocate(dtype, queryBlock * longest);
   let probabilityOffset = 0;
   for (const { start, length: T } of segments) {
     for (let g = 0; g < kvHeads; g++) {
@@ -483,7 +483,7 @@ export function forward(
   }
   const tables = rotaryTables(hd, config.rope_theta, config.max_position_embeddings);
   const keep = options.keepActivations ?? false;
-  let hidden = allocateUninitialized(dtype, rows * d);
+  let hidden = allocate(dtype, rows * d);
   for (let r = 0; r < rows; r++) {
     const token = batch.tokens[r]!;
     if (token < 0 || token >= config.vocab_size)
@@ -497,26 +497,26 @@ export function forward(
   for (let l = 0; l < config.num_hidden_layers; l++) {
     const w = model.layers[l]!;
     const input = hidden;
-    const inverse1 = allocateUninitialized(dtype, rows);
-    const normed1 = allocateUninitialized(dtype, rows * d);
+    const inverse1 = allocate(dtype, rows);
+    const normed1 = allocate(dtype, rows * d);
     rmsNormForward(input, w.inputNorm, normed1, inverse1, rows, d, eps);
-    const qRaw = allocateUninitialized(dtype, rows * qWidth);
-    const kRaw = allocateUninitialized(dtype, rows * kWidth);
-    const v = allocateUninitialized(dtype, rows * kWidth);
+    const qRaw = allocate(dtype, rows * qWidth);
+    const kRaw = allocate(dtype, rows * kWidth);
+    const v = allocate(dtype, rows * kWidth);
     backend.nt(normed1, w.qProj, qRaw, rows, d, qWidth);
     backend.nt(normed1, w.kProj, kRaw, rows, d, kWidth);
     backend.nt(normed1, w.vProj, v, rows, d, kWidth);
-    const qInverse = allocateUninitialized(dtype, rows * heads);
-    const kInverse = allocateUninitialized(dtype, rows * kvHeads);
-    const qRot = allocateUninitialized(dtype, rows * qWidth);
-    const kRot = allocateUninitialized(dtype, rows * kWidth);
+    const qInverse = allocate(dtype, rows * heads);
+    const kInverse = allocate(dtype, rows * kvHeads);
+    const qRot = allocate(dtype, rows * qWidth);
+    const kRot = allocate(dtype, rows * kWidth);
     rmsNormForward(qRaw, w.qNorm, qRot, qInverse, rows * heads, hd, eps);
     rmsNormForward(kRaw, w.kNorm, kRot, kInverse, rows * kvHeads, hd, eps);
     ropeForward(qRot, positions, heads, hd, tables);
     ropeForward(kRot, positions, kvHeads, hd, tables);
     options.onKeyValue?.(l, kRot, v);
-    const attention = allocateUninitialized(dtype, rows * qWidth);
-    const probabilities = keep ? allocateUninitialized(dtype, probabilityCount) : undefined;
+    const attention = allocate(dtype, rows * qWidth);
+    const probabilities = keep ? allocate(dtype, probabilityCount) : undefined;
     attentionForward(
       { heads, kvHeads, headDim: hd },
       qRot,
@@ -528,20 +528,20 @@ export function forward(
       backend,
       dtype,
     );
-    const middle = allocateUninitialized(dtype, rows * d);
+    const middle = allocate(dtype, rows * d);
     backend.nt(attention, w.oProj, middle, rows, qWidth, d);
     for (let i = 0; i < rows * d; i++) middle[i]! += input[i]!;
-    const inverse2 = allocateUninitialized(dtype, rows);
-    const normed2 = allocateUninitialized(dtype, rows * d);
+    const inverse2 = allocate(dtype, rows);
+    const normed2 = allocate(dtype, rows * d);
     rmsNormForward(middle, w.postNorm, normed2, inverse2, rows, d, eps);
-    const gate = allocateUninitialized(dtype, rows * f);
-    const up = allocateUninitialized(dtype, rows * f);
+    const gate = allocate(dtype, rows * f);
+    const up = allocate(dtype, rows * f);
     backend.nt(normed2, w.gateProj, gate, rows, d, f);
     backend.nt(normed2, w.upProj, up, rows, d, f);
-    const activated = allocateUninitialized(dtype, rows * f);
-    const gateExp = keep ? (allocateUninitialized('float64', rows * f) as Float64Array) : undefined;
+    const activated = allocate(dtype, rows * f);
+    const gateExp = keep ? (allocate('float64', rows * f) as Float64Array) : undefined;
     swiglu(gate, up, activated, rows * f, gateExp);
-    const output = allocateUninitialized(dtype, rows * d);
+    const output = allocate(dtype, rows * d);
     backend.nt(activated, w.downProj, output, rows, f, d);
     for (let i = 0; i < rows * d; i++) output[i]! += middle[i]!;
     if (keep) {
@@ -570,8 +570,8 @@ export function forward(
     hidden = output;
     if (l < config.num_hidden_layers - 1) options.onHidden?.(l + 1, hidden);
   }
-  const finalInverse = allocateUninitialized(dtype, rows);
-  const normed = allocateUninitialized(dtype, rows * d);
+  const finalInverse = allocate(dtype, rows);
+  const normed = allocate(dtype, rows * d);
   rmsNormForward(hidden, model.finalNorm, normed, finalInverse, rows, d, eps);
   options.onHidden?.(config.num_hidden_layers, normed);
   return keep ? { normed, activations: { batch, layers, last: hidden, finalInverse } } : { normed };
@@ -645,11 +645,11 @@ export function backward(
     const g = layerGradients(gradients, l);
     const a = activations.layers[l]!;
     // MLP: output = middle + down(silu(gate) * up)
-    const dActivated = allocateUninitialized(dtype, rows * f);
+    const dActivated = allocate(dtype, rows * f);
     backend.nn(dHidden, w.downProj, dActivated, rows, d, f);
     backend.tn(dHidden, a.activated, g.downProj, d, rows, f, true);
-    const dGate = allocateUninitialized(dtype, rows * f);
-    const dUp = allocateUninitialized(dtype, rows * f);
+    const dGate = allocate(dtype, rows * f);
+    const dUp = allocate(dtype, rows * f);
     for (let i = 0; i < rows * f; i++) {
       const x = a.gate[i]!;
       const s = 1 / (1 + a.gateExp[i]!);
@@ -657,7 +657,7 @@ export function backward(
       dUp[i] = da * x * s;
       dGate[i] = da * a.up[i]! * (s + x * s * (1 - s));
     }
-    const dNormed2 = allocateUninitialized(dtype, rows * d);
+    const dNormed2 = allocate(dtype, rows * d);
     backend.nn(dGate, w.gateProj, dNormed2, rows, f, d);
     backend.nn(dUp, w.upProj, dNormed2, rows, f, d, true);
     backend.tn(dGate, a.normed2, g.gateProj, f, rows, d, true);
@@ -665,7 +665,7 @@ export function backward(
     const dMiddle = dHidden; // the residual passes dHidden through unchanged
     rmsNormBackward(a.middle, w.postNorm, a.inverse2, dNormed2, dMiddle, g.postNorm, rows, d);
     // attention: middle = input + o(attention)
-    const dAttention = allocateUninitialized(dtype, rows * qWidth);
+    const dAttention = allocate(dtype, rows * qWidth);
     backend.nn(dMiddle, w.oProj, dAttention, rows, d, qWidth);
     backend.tn(dMiddle, a.attention, g.oProj, d, rows, qWidth, true);
     const dq = allocate(dtype, rows * qWidth);
@@ -691,7 +691,7 @@ export function backward(
     const dkRaw = allocate(dtype, rows * kWidth);
     rmsNormBackward(a.qRaw, w.qNorm, a.qInverse, dq, dqRaw, g.qNorm, rows * heads, hd);
     rmsNormBackward(a.kRaw, w.kNorm, a.kInverse, dk, dkRaw, g.kNorm, rows * kvHeads, hd);
-    const dNormed1 = allocateUninitialized(dtype, rows * d);
+    const dNormed1 = allocate(dtype, rows * d);
     backend.nn(dqRaw, w.qProj, dNormed1, rows, qWidth, d);
     backend.nn(dkRaw, w.kProj, dNormed1, rows, kWidth, d, true);
     backend.nn(dv, w.vProj, dNormed1, rows, kWidth, d, true);
@@ -718,11 +718,11 @@ export function logitsFor(
 ): { logits: FloatArray; selected: FloatArray } {
   const d = model.config.hidden_size;
   const vocab = model.config.vocab_size;
-  const selected = allocateUninitialized(model.dtype, rowIndices.length * d);
+  const selected = allocate(model.dtype, rowIndices.length * d);
   rowIndices.forEach((row, i) => {
     selected.set(normed.subarray(row * d, row * d + d), i * d);
   });
-  const logits = allocateUninitialized(model.dtype, rowIndices.length * vocab);
+  const logits = allocate(model.dtype, rowIndices.length * vocab);
   backend.nt(selected, model.embed, logits, rowIndices.length, d, vocab);
   return { logits, selected };
 }
@@ -740,7 +740,7 @@ export function logitsBackward(
   const d = model.config.hidden_size;
   const vocab = model.config.vocab_size;
   const count = rowIndices.length;
-  const dSelected = allocateUninitialized(model.dtype, count * d);
+  const dSelected = allocate(model.dtype, count * d);
   backend.nn(dLogits, model.embed, dSelected, count, vocab, d);
   backend.tn(dLogits, selected, gradients.get('model.embed_tokens.weight')!, vocab, count, d, true);
   const dNormed = allocate(model.dtype, totalRows * d);
