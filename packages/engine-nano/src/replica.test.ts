@@ -5,14 +5,14 @@ import { jsMatmul } from './kernels/matmul.js';
 import { cloneModel, createNanoModel } from './model.js';
 import { policyLoss } from './policy-loss.js';
 import { addGradients, Replica, setReplicaEnabled, sharedReplica, splitPoint } from './replica.js';
-import { testConfig } from './test-config.js';
+import { tinyNanoConfig } from './testing.js';
 import { NanoTrainer } from './trainer.js';
 import { zeroGradients } from './transformer.js';
 
 // the replica runs whenever engine-nano computes with two threads; these tests need it on any machine
 process.env.XFER_NANO_THREADS = '2';
 
-const config = testConfig;
+const config = tinyNanoConfig(64);
 
 /** Sequences of different lengths, so the two shards differ in size and the split point matters. */
 function batch(count: number, seed: number): TrainSequence[] {

@@ -2,11 +2,11 @@ import { PolicyLossSchema, TrainingDivergedError } from '@xfer/core';
 import { describe, expect, it } from 'vitest';
 import { createNanoModel } from './model.js';
 import { lrAt } from './schedule.js';
-import { testConfig } from './test-config.js';
+import { tinyNanoConfig } from './testing.js';
 import { encodeText, endOfTextId, imEndId } from './tokenizer.js';
 import { NanoTrainer } from './trainer.js';
 
-const config = testConfig;
+const config = tinyNanoConfig(64);
 const plain = PolicyLossSchema.parse({});
 const toy = [
   {

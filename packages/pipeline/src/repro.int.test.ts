@@ -9,6 +9,7 @@ import {
   NanoTrainer,
   saveNanoCheckpoint,
 } from '@xfer/engine-nano';
+import { tinyNanoConfig } from '@xfer/engine-nano/testing';
 import { NanoTeacherEngine } from '@xfer/eval';
 import { openStore } from '@xfer/store';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,22 +31,7 @@ describe('runRepro (smoke, tiny random base)', () => {
     const root = await mkdtemp(join(tmpdir(), 'xfer-repro-'));
     directories.push(root);
     const baseDirectory = join(root, 'base');
-    await saveNanoCheckpoint(
-      createNanoModel(
-        {
-          vocab_size: 264,
-          hidden_size: 32,
-          intermediate_size: 64,
-          num_hidden_layers: 2,
-          num_attention_heads: 4,
-          num_key_value_heads: 2,
-          head_dim: 8,
-          max_position_embeddings: 512,
-        },
-        1,
-      ),
-      baseDirectory,
-    );
+    await saveNanoCheckpoint(createNanoModel(tinyNanoConfig(512), 1), baseDirectory);
     const store = openStore(join(root, 'xfer.db'));
     try {
       const stages: string[] = [];

@@ -1,5 +1,6 @@
 import type { BenchmarkItem } from '@xfer/core';
 import { createNanoModel, NanoTrainer } from '@xfer/engine-nano';
+import { tinyNanoConfig } from '@xfer/engine-nano/testing';
 import type { GenerativeScorer } from '@xfer/eval';
 import type { TrainTask } from '../src/index.js';
 
@@ -38,16 +39,7 @@ export function toyTask(count = 12): TrainTask {
   };
 }
 
-export const tinyConfig = {
-  vocab_size: 264,
-  hidden_size: 32,
-  intermediate_size: 64,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  head_dim: 8,
-  max_position_embeddings: 128,
-};
+export const tinyConfig = tinyNanoConfig(128);
 
 export function tinyTrainer(seed = 1, options: { weightDecay?: number } = {}): NanoTrainer {
   return new NanoTrainer(createNanoModel(tinyConfig, seed), {

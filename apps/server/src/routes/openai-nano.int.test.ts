@@ -2,34 +2,19 @@ import { EngineError, type GenerateRequest, generateAll, type ScoreRequest } fro
 import {
   createNanoModel,
   decodeTokens,
-  defaultNanoConfig,
   encodeText,
   NanoEngine,
   renderChat,
   tokenizerConfigJson,
 } from '@xfer/engine-nano';
+import { tinyNanoConfig } from '@xfer/engine-nano/testing';
 import { OpenAIEngine } from '@xfer/engine-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../app.js';
 import { listen, type RunningServer } from '../listen.js';
 
 // A small random-weight nano model: real forward passes, real sampling, real logprobs.
-const nano = new NanoEngine(
-  createNanoModel(
-    {
-      ...defaultNanoConfig,
-      hidden_size: 32,
-      intermediate_size: 64,
-      num_hidden_layers: 2,
-      num_attention_heads: 4,
-      num_key_value_heads: 2,
-      head_dim: 8,
-      max_position_embeddings: 256,
-    },
-    11,
-  ),
-  { name: 'nano-tiny' },
-);
+const nano = new NanoEngine(createNanoModel(tinyNanoConfig(256), 11), { name: 'nano-tiny' });
 let server: RunningServer;
 beforeAll(async () => {
   server = await listen(

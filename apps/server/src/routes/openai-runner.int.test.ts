@@ -1,5 +1,6 @@
 import { EngineError } from '@xfer/core';
-import { createNanoModel, decodeTokens, defaultNanoConfig, encodeText, NanoEngine } from '@xfer/engine-nano';
+import { createNanoModel, decodeTokens, encodeText, NanoEngine } from '@xfer/engine-nano';
+import { tinyNanoConfig } from '@xfer/engine-nano/testing';
 import { OpenAIEngine } from '@xfer/engine-openai';
 import { runEvaluation, selectBenchmarks } from '@xfer/eval';
 import { createTestStore, type TestStore } from '@xfer/store/testing';
@@ -11,15 +12,7 @@ import { type Fault, startFaultProxy } from '../testing/fault-proxy.js';
 // The whole path: runner → engine-openai → flaky proxy → endpoint → NanoEngine, against the runner driving
 // the same NanoEngine in-process. Same hashes (the endpoint advertises the checkpoint and its template), so
 // the two runs must store exactly the same samples.
-const tiny = {
-  hidden_size: 32,
-  intermediate_size: 64,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  head_dim: 8,
-};
-const nano = new NanoEngine(createNanoModel({ ...defaultNanoConfig, ...tiny }, 21), { name: 'nano-tiny' });
+const nano = new NanoEngine(createNanoModel(tinyNanoConfig(), 21), { name: 'nano-tiny' });
 const benchmarks = selectBenchmarks('nano-arithmetic,nano-medical', { limit: 4 });
 const settings = { samples: 2, seed: 5, concurrency: 3, sampling: { maxTokens: 12 } };
 

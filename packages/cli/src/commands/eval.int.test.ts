@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createNanoModel, decodeTokens, defaultNanoConfig, encodeText, NanoEngine } from '@xfer/engine-nano';
+import { createNanoModel, decodeTokens, encodeText, NanoEngine } from '@xfer/engine-nano';
+import { tinyNanoConfig } from '@xfer/engine-nano/testing';
 import { createApp, listen, type RunningServer } from '@xfer/server';
 import { type FaultProxy, startFaultProxy } from '@xfer/server/testing';
 import { openStore } from '@xfer/store';
@@ -62,21 +63,7 @@ function sentSeeds(proxy: FaultProxy, from: number): number[] {
 let server: RunningServer;
 let proxy: FaultProxy;
 beforeAll(async () => {
-  const engine = new NanoEngine(
-    createNanoModel(
-      {
-        ...defaultNanoConfig,
-        hidden_size: 32,
-        intermediate_size: 64,
-        num_hidden_layers: 2,
-        num_attention_heads: 4,
-        num_key_value_heads: 2,
-        head_dim: 8,
-      },
-      3,
-    ),
-    { name: 'tiny' },
-  );
+  const engine = new NanoEngine(createNanoModel(tinyNanoConfig(), 3), { name: 'tiny' });
   server = await listen(
     createApp({ engines: { tiny: { engine, decode: decodeTokens, encode: encodeText } } }),
   );
